@@ -1,0 +1,29 @@
+# modelarts_fdw: PostgreSQL foreign data wrapper for the ModelArts v1 labeling API
+
+EXTENSION = modelarts_fdw
+EXTVERSION = 0.1.0
+MODULE_big = modelarts_fdw
+OBJS = src/modelarts_fdw.o src/option.o src/plan.o src/convert.o \
+	src/connection.o src/http.o src/auth.o
+DATA = sql/modelarts_fdw--0.1.0.sql
+PGFILEDESC = "modelarts_fdw - foreign data wrapper for ModelArts labeling jobs"
+
+REGRESS = setup options row_model pushdown limit_offset requests errors compare
+REGRESS_OPTS = --load-extension=modelarts_fdw
+
+PG_CONFIG ?= pg_config
+PG_CPPFLAGS = -I$(srcdir)/src $(shell curl-config --cflags) $(shell pkg-config --cflags libcjson)
+SHLIB_LINK = $(shell curl-config --libs) $(shell pkg-config --libs libcjson) -lcrypto
+
+# Warnings are errors in our own code; set WERROR= to build without.
+WERROR ?= -Werror
+PG_CFLAGS = -Wall $(WERROR)
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+.PHONY: emulator
+emulator:
+	$(MAKE) -C test/emulator
+
+all: emulator

@@ -1,0 +1,1306 @@
+/*-------------------------------------------------------------------------
+ *
+ * modelarts_fdw.c
+ *		  Foreign data wrapper for ModelArts (Huawei Cloud) labeling jobs:
+ *		  the FDW callbacks.
+ *
+ * A scan of annotation_images is a list of request streams (one per job and
+ * tag_name filter, see plan.c), each read page by page as the executor asks
+ * for rows.  Pages are fetched lazily, so a scan stops sending requests the
+ * moment its consumer stops asking.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include <cjson/cJSON.h>
+
+#include "access/htup_details.h"
+#include "access/sysattr.h"
+#include "access/table.h"
+#include "catalog/pg_type.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "foreign/fdwapi.h"
+#include "foreign/foreign.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/planmain.h"
+#include "optimizer/restrictinfo.h"
+#include "optimizer/tlist.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "modelarts_fdw.h"
+
+PG_MODULE_MAGIC;
+
+/* Cost model: a request is expensive next to a row */
+#define MA_REQUEST_COST			25.0
+#define MA_ROW_COST				0.01
+#define MA_ROWS_PER_JOB			1000.0
+#define MA_ROWS_PER_TAG			100.0
+
+/*
+ * Indexes of the items of a ForeignScan's fdw_private list.  The value
+ * expressions themselves live in fdw_exprs (so that setrefs fixes their
+ * Params); these items hold their positions there, or -1.
+ */
+enum FdwScanPrivateIndex
+{
+	FdwScanPrivateResource,		/* Integer: MaResource */
+	FdwScanPrivateIdMode,		/* Integer: MaIdMode */
+	FdwScanPrivateIdExpr,		/* Integer: index in fdw_exprs, or -1 */
+	FdwScanPrivateTagMode,		/* Integer: MaTagMode */
+	FdwScanPrivateTagExpr,		/* Integer: index in fdw_exprs, or -1 */
+	FdwScanPrivateHasLimit,		/* Boolean: LIMIT/OFFSET pushed */
+	FdwScanPrivateLimitExpr,	/* Integer: index in fdw_exprs, or -1 */
+	FdwScanPrivateOffsetExpr,	/* Integer: index in fdw_exprs, or -1 */
+	FdwScanPrivateAttrsUsed		/* List of Integer: attnums filled */
+};
+
+/* Index of the items of a final ForeignPath's fdw_private list. */
+enum FdwPathPrivateIndex
+{
+	FdwPathPrivateHasLimit		/* Boolean */
+};
+
+/* Execution state of a foreign scan. */
+typedef struct MaScanState
+{
+	Relation	rel;
+	MaConnection *conn;			/* NULL until the first request */
+	UserMapping *user;
+	char	   *project_id;
+	int			page_size;
+
+	/* from the plan */
+	MaResource	resource;
+	MaIdMode	id_mode;
+	MaTagMode	tag_mode;
+	bool		has_table_id;
+	int64		table_id;
+	bool		has_limit;
+	ExprState  *id_state;
+	ExprState  *tag_state;
+	ExprState  *limit_state;
+	ExprState  *offset_state;
+	MaColumn   *columns;
+	int			ncolumns;
+
+	/* set up at the first row of a (re)scan */
+	bool		started;
+	List	   *streams;
+	ListCell   *cur_stream;
+	int64		skip_remaining; /* rows still to drop (OFFSET) */
+	int64		emit_remaining; /* rows still to return, -1: no limit */
+	int64		limit_value;	/* evaluated LIMIT, -1: none */
+	int64		offset_value;	/* evaluated OFFSET */
+
+	/* the current stream's paging */
+	int			per_page;
+	int64		next_page;
+	int64		pages_left;		/* -1: until a short page */
+	bool		stream_done;
+
+	/* the current page */
+	cJSON	   *page_json;		/* malloc'd; freed by reset callback */
+	cJSON	   *cur_image;		/* next image of page to expand */
+	const char **tags;			/* distinct tags of the image being expanded */
+	int			ntags;
+	int			next_tag;		/* next of tags to emit; -1: emit NULL row */
+	bool		image_pending;
+
+	/* counters for EXPLAIN ANALYZE */
+	MaRequestCounters counters;
+	int64		images_received;
+	int64		rows_dropped;
+
+	MemoryContext page_cxt;		/* reset per page */
+	MemoryContext row_cxt;		/* reset per row */
+	MemoryContextCallback json_cb;	/* frees page_json if the scan dies */
+} MaScanState;
+
+static void modelartsGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
+									   Oid foreigntableid);
+static void modelartsGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
+									 Oid foreigntableid);
+static ForeignScan *modelartsGetForeignPlan(PlannerInfo *root,
+											RelOptInfo *foreignrel,
+											Oid foreigntableid,
+											ForeignPath *best_path,
+											List *tlist,
+											List *scan_clauses,
+											Plan *outer_plan);
+static void modelartsGetForeignUpperPaths(PlannerInfo *root,
+										  UpperRelationKind stage,
+										  RelOptInfo *input_rel,
+										  RelOptInfo *output_rel,
+										  void *extra);
+static void modelartsBeginForeignScan(ForeignScanState *node, int eflags);
+static TupleTableSlot *modelartsIterateForeignScan(ForeignScanState *node);
+static void modelartsReScanForeignScan(ForeignScanState *node);
+static void modelartsEndForeignScan(ForeignScanState *node);
+static void modelartsExplainForeignScan(ForeignScanState *node,
+										ExplainState *es);
+
+static void estimate_scan(MaRelInfo *info, double *rows, double *startup,
+						  double *total);
+static void free_page_json(void *arg);
+static void start_scan(ForeignScanState *node, MaScanState *st);
+static bool next_row(ForeignScanState *node, MaScanState *st,
+					 MaRowSource *src);
+static void start_stream(MaScanState *st, MaStream *stream);
+static bool fetch_page(MaScanState *st, MaStream *stream);
+static List *eval_id_list(MaScanState *st, ExprContext *econtext);
+static List *eval_tag_list(MaScanState *st, ExprContext *econtext);
+static int64 eval_int8(ExprState *state, ExprContext *econtext, bool *isnull);
+static void append_value_text(StringInfo buf, Node *expr, bool encode);
+static void explain_requests(ForeignScanState *node, MaScanState *st,
+							 ExplainState *es);
+
+PG_FUNCTION_INFO_V1(modelarts_fdw_handler);
+
+/*
+ * The FDW handler: the callbacks of modelarts_fdw.
+ */
+Datum
+modelarts_fdw_handler(PG_FUNCTION_ARGS)
+{
+	FdwRoutine *routine = makeNode(FdwRoutine);
+
+	routine->GetForeignRelSize = modelartsGetForeignRelSize;
+	routine->GetForeignPaths = modelartsGetForeignPaths;
+	routine->GetForeignPlan = modelartsGetForeignPlan;
+	routine->GetForeignUpperPaths = modelartsGetForeignUpperPaths;
+	routine->BeginForeignScan = modelartsBeginForeignScan;
+	routine->IterateForeignScan = modelartsIterateForeignScan;
+	routine->ReScanForeignScan = modelartsReScanForeignScan;
+	routine->EndForeignScan = modelartsEndForeignScan;
+	routine->ExplainForeignScan = modelartsExplainForeignScan;
+
+	PG_RETURN_POINTER(routine);
+}
+
+/*
+ * Find the columns that read data_annotation_id and tag_name, sort the
+ * restriction clauses into pushed and local ones, and estimate the size.
+ */
+static void
+modelartsGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
+						   Oid foreigntableid)
+{
+	MaRelInfo  *info = palloc0(sizeof(MaRelInfo));
+	ForeignServer *server = GetForeignServer(GetForeignTable(foreigntableid)->serverid);
+	MaServerOptions sopts;
+	Relation	rel;
+	TupleDesc	tupdesc;
+	ListCell   *lc;
+	double		rows,
+				startup,
+				total;
+	int			i;
+
+	baserel->fdw_private = info;
+	ma_get_table_options(foreigntableid, &info->table);
+	ma_get_server_options(server, &sopts);
+	info->page_size = sopts.page_size;
+
+	rel = table_open(foreigntableid, NoLock);
+	tupdesc = RelationGetDescr(rel);
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		char	   *key;
+
+		if (att->attisdropped)
+			continue;
+		key = ma_column_key(foreigntableid, att->attnum);
+		if (strcmp(key, "data_annotation_id") == 0 && info->id_attno == 0)
+			info->id_attno = att->attnum;
+		else if (strcmp(key, "tag_name") == 0 && info->tag_attno == 0 &&
+				 info->table.resource == MA_RESOURCE_IMAGES)
+			info->tag_attno = att->attnum;
+	}
+	table_close(rel, NoLock);
+
+	ma_classify_conditions(root, baserel, info);
+
+	/* columns the query reads: the target list and the local conditions */
+	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid,
+				   &info->attrs_used);
+	foreach(lc, info->local_conds)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+
+		pull_varattnos((Node *) rinfo->clause, baserel->relid,
+					   &info->attrs_used);
+	}
+
+	estimate_scan(info, &rows, &startup, &total);
+	baserel->rows = clamp_row_est(rows *
+								  clauselist_selectivity(root,
+														 extract_actual_clauses(info->local_conds, false),
+														 baserel->relid,
+														 JOIN_INNER,
+														 NULL));
+}
+
+/*
+ * A rough size: the API gives no estimates, so assume a job of
+ * MA_ROWS_PER_JOB rows and MA_ROWS_PER_TAG rows per tag, and a request per
+ * page of page_size images.
+ */
+static void
+estimate_scan(MaRelInfo *info, double *rows, double *startup, double *total)
+{
+	double		jobs = 1.0;
+	double		per_job;
+	double		requests;
+
+	if (info->id_mode == MA_ID_ANY)
+	{
+		Node	   *arr = (Node *) info->id_expr;
+
+		jobs = IsA(arr, ArrayExpr) ? list_length(((ArrayExpr *) arr)->elements) : 3.0;
+		if (IsA(arr, Const) && !((Const *) arr)->constisnull)
+			jobs = ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(((Const *) arr)->constvalue)),
+								  ARR_DIMS(DatumGetArrayTypeP(((Const *) arr)->constvalue)));
+	}
+
+	switch (info->tag_mode)
+	{
+		case MA_TAG_EQ:
+			per_job = MA_ROWS_PER_TAG;
+			break;
+		case MA_TAG_ANY:
+			per_job = MA_ROWS_PER_TAG * 3;
+			break;
+		case MA_TAG_UNTAGGED:
+			per_job = MA_ROWS_PER_TAG;
+			break;
+		default:
+			per_job = MA_ROWS_PER_JOB;
+			break;
+	}
+	*rows = Max(jobs, 1.0) * per_job;
+	requests = ceil(*rows / info->page_size) + 1;
+	*startup = MA_REQUEST_COST;
+	*total = *startup + requests * MA_REQUEST_COST +
+		*rows * (MA_ROW_COST + cpu_tuple_cost);
+}
+
+static void
+modelartsGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
+						 Oid foreigntableid)
+{
+	MaRelInfo  *info = (MaRelInfo *) baserel->fdw_private;
+	double		rows,
+				startup,
+				total;
+
+	estimate_scan(info, &rows, &startup, &total);
+	add_path(baserel, (Path *)
+			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
+									 startup, total, NIL, NULL, NULL, NIL));
+}
+
+/*
+ * Push LIMIT/OFFSET into the scan, as postgres_fdw does, when the scan alone
+ * decides the rows: a single foreign table, every condition pushed, no
+ * sorting, grouping or set-returning functions above it, and LIMIT and
+ * OFFSET constants or parameters.
+ */
+static void
+modelartsGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
+							  RelOptInfo *input_rel, RelOptInfo *output_rel,
+							  void *extra)
+{
+	Query	   *parse = root->parse;
+	FinalPathExtraData *fextra = (FinalPathExtraData *) extra;
+	MaRelInfo  *info;
+	ForeignPath *path;
+	double		rows,
+				startup,
+				total,
+				window;
+
+	if (stage != UPPERREL_FINAL || input_rel->reloptkind != RELOPT_BASEREL ||
+		input_rel->fdw_private == NULL)
+		return;
+	info = (MaRelInfo *) input_rel->fdw_private;
+
+	if (!fextra->limit_needed || parse->limitOption == LIMIT_OPTION_WITH_TIES ||
+		parse->hasTargetSRFs || parse->rowMarks || parse->sortClause ||
+		parse->distinctClause || parse->groupClause || parse->hasAggs ||
+		parse->hasWindowFuncs || parse->groupingSets || parse->havingQual ||
+		parse->setOperations || parse->commandType != CMD_SELECT)
+		return;
+	if (info->local_conds != NIL || info->id_mode == MA_ID_NONE ||
+		info->table.resource != MA_RESOURCE_IMAGES)
+		return;
+	if ((parse->limitCount &&
+		 !IsA(parse->limitCount, Const) && !IsA(parse->limitCount, Param)) ||
+		(parse->limitOffset &&
+		 !IsA(parse->limitOffset, Const) && !IsA(parse->limitOffset, Param)))
+		return;
+	/* the final path must be the base rel's own, unprojected beyond Vars */
+	if (!bms_equal(root->all_baserels, input_rel->relids))
+		return;
+
+	estimate_scan(info, &rows, &startup, &total);
+	window = (double) fextra->count_est + (double) fextra->offset_est;
+	if (fextra->count_est <= 0)
+		window = rows;
+	rows = Min(rows, (double) Max(fextra->count_est, 1));
+
+	/*
+	 * Fetching only the window's pages is never dearer than a Limit over the
+	 * whole scan: cost it as the window's share of the scan, a little below
+	 * the Limit path so that ties go to the pushed form.
+	 */
+	total = startup + (total - startup) * Min(1.0, window / Max(input_rel->rows, 1.0));
+	path = create_foreign_upper_path(root, input_rel,
+									 root->upper_targets[UPPERREL_FINAL],
+									 rows, startup - 1.0, total - 1.0, NIL,
+									 NULL,
+									 list_make1(makeBoolean(true)));
+	add_path(output_rel, (Path *) path);
+}
+
+static ForeignScan *
+modelartsGetForeignPlan(PlannerInfo *root, RelOptInfo *foreignrel,
+						Oid foreigntableid, ForeignPath *best_path,
+						List *tlist, List *scan_clauses, Plan *outer_plan)
+{
+	MaRelInfo  *info = (MaRelInfo *) foreignrel->fdw_private;
+	List	   *fdw_exprs = NIL;
+	List	   *fdw_private;
+	List	   *local_exprs;
+	List	   *attrs = NIL;
+	bool		has_limit = false;
+	int			id_idx = -1,
+				tag_idx = -1,
+				limit_idx = -1,
+				offset_idx = -1;
+	int			attnum;
+
+	if (info->id_mode == MA_ID_NONE && info->table.resource != MA_RESOURCE_PROJECTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("foreign table \"%s\" needs a labeling job to read",
+						get_rel_name(foreigntableid)),
+				 errhint("Add a condition such as WHERE data_annotation_id = 282 (or IN (...)), or set the table option data_annotation_id.")));
+
+	if (best_path->fdw_private)
+		has_limit = boolVal(list_nth(best_path->fdw_private, FdwPathPrivateHasLimit));
+
+	/* local filters only; the pushed conditions are answered exactly */
+	scan_clauses = list_difference_ptr(scan_clauses, info->remote_conds);
+	local_exprs = extract_actual_clauses(scan_clauses, false);
+
+	if (info->id_expr)
+	{
+		id_idx = list_length(fdw_exprs);
+		fdw_exprs = lappend(fdw_exprs, info->id_expr);
+	}
+	if (info->tag_expr)
+	{
+		tag_idx = list_length(fdw_exprs);
+		fdw_exprs = lappend(fdw_exprs, info->tag_expr);
+	}
+	if (has_limit)
+	{
+		if (root->parse->limitCount)
+		{
+			limit_idx = list_length(fdw_exprs);
+			fdw_exprs = lappend(fdw_exprs, root->parse->limitCount);
+		}
+		if (root->parse->limitOffset)
+		{
+			offset_idx = list_length(fdw_exprs);
+			fdw_exprs = lappend(fdw_exprs, root->parse->limitOffset);
+		}
+	}
+
+	attnum = -1;
+	while ((attnum = bms_next_member(info->attrs_used, attnum)) >= 0)
+		attrs = lappend_int(attrs, attnum + FirstLowInvalidHeapAttributeNumber);
+
+	fdw_private = list_make5(makeInteger(info->table.resource),
+							 makeInteger(info->id_mode),
+							 makeInteger(id_idx),
+							 makeInteger(info->tag_mode),
+							 makeInteger(tag_idx));
+	fdw_private = lappend(fdw_private, makeBoolean(has_limit));
+	fdw_private = lappend(fdw_private, makeInteger(limit_idx));
+	fdw_private = lappend(fdw_private, makeInteger(offset_idx));
+	fdw_private = lappend(fdw_private, attrs);
+
+	return make_foreignscan(tlist, local_exprs, foreignrel->relid, fdw_exprs,
+							fdw_private, NIL, NIL, outer_plan);
+}
+
+static void
+modelartsBeginForeignScan(ForeignScanState *node, int eflags)
+{
+	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
+	List	   *priv = fsplan->fdw_private;
+	MaScanState *st = palloc0(sizeof(MaScanState));
+	EState	   *estate = node->ss.ps.state;
+	RangeTblEntry *rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
+	Oid			userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+	ForeignTable *table;
+	MaServerOptions sopts;
+	MaTableOptions topts;
+	Bitmapset  *attrs = NULL;
+	ListCell   *lc;
+	int			idx;
+
+	node->fdw_state = st;
+	st->rel = node->ss.ss_currentRelation;
+	table = GetForeignTable(RelationGetRelid(st->rel));
+	st->user = GetUserMapping(userid, table->serverid);
+	ma_get_server_options(GetForeignServer(table->serverid), &sopts);
+	ma_get_table_options(rte->relid, &topts);
+	st->project_id = sopts.project_id;
+	st->page_size = sopts.page_size;
+	st->has_table_id = topts.has_annotation_id;
+	st->table_id = topts.data_annotation_id;
+
+	st->resource = intVal(list_nth(priv, FdwScanPrivateResource));
+	st->id_mode = intVal(list_nth(priv, FdwScanPrivateIdMode));
+	st->tag_mode = intVal(list_nth(priv, FdwScanPrivateTagMode));
+	st->has_limit = boolVal(list_nth(priv, FdwScanPrivateHasLimit));
+
+	idx = intVal(list_nth(priv, FdwScanPrivateIdExpr));
+	if (idx >= 0)
+		st->id_state = ExecInitExpr(list_nth(fsplan->fdw_exprs, idx),
+									(PlanState *) node);
+	idx = intVal(list_nth(priv, FdwScanPrivateTagExpr));
+	if (idx >= 0)
+		st->tag_state = ExecInitExpr(list_nth(fsplan->fdw_exprs, idx),
+									 (PlanState *) node);
+	idx = intVal(list_nth(priv, FdwScanPrivateLimitExpr));
+	if (idx >= 0)
+		st->limit_state = ExecInitExpr(list_nth(fsplan->fdw_exprs, idx),
+									   (PlanState *) node);
+	idx = intVal(list_nth(priv, FdwScanPrivateOffsetExpr));
+	if (idx >= 0)
+		st->offset_state = ExecInitExpr(list_nth(fsplan->fdw_exprs, idx),
+										(PlanState *) node);
+
+	foreach(lc, (List *) list_nth(priv, FdwScanPrivateAttrsUsed))
+		attrs = bms_add_member(attrs, lfirst_int(lc) - FirstLowInvalidHeapAttributeNumber);
+	st->columns = ma_describe_columns(st->rel, attrs, &st->ncolumns);
+
+	st->page_cxt = AllocSetContextCreate(estate->es_query_cxt,
+										 "modelarts_fdw page",
+										 ALLOCSET_DEFAULT_SIZES);
+	st->row_cxt = AllocSetContextCreate(estate->es_query_cxt,
+										"modelarts_fdw row",
+										ALLOCSET_DEFAULT_SIZES);
+
+	/* the page's cJSON is malloc'd: free it however the query ends */
+	st->json_cb.func = free_page_json;
+	st->json_cb.arg = st;
+	MemoryContextRegisterResetCallback(st->page_cxt, &st->json_cb);
+
+	/* nothing to connect to for a plain EXPLAIN */
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+	st->conn = ma_get_connection(st->user);
+}
+
+static void
+free_page_json(void *arg)
+{
+	MaScanState *st = (MaScanState *) arg;
+
+	if (st->page_json)
+	{
+		cJSON_Delete(st->page_json);
+		st->page_json = NULL;
+	}
+	st->cur_image = NULL;
+	st->image_pending = false;
+}
+
+/*
+ * Evaluate the pushed values (Params have their values now) and set up the
+ * streams and the window of rows to return.
+ */
+static void
+start_scan(ForeignScanState *node, MaScanState *st)
+{
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	MemoryContext oldcxt;
+	List	   *ids = NIL;
+	List	   *tags = NIL;
+
+	st->limit_value = -1;
+	st->offset_value = 0;
+	if (st->limit_state)
+	{
+		bool		isnull;
+		int64		v = eval_int8(st->limit_state, econtext, &isnull);
+
+		if (!isnull)
+		{
+			if (v < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_ROW_COUNT_IN_LIMIT_CLAUSE),
+						 errmsg("LIMIT must not be negative")));
+			st->limit_value = v;
+		}
+	}
+	if (st->offset_state)
+	{
+		bool		isnull;
+		int64		v = eval_int8(st->offset_state, econtext, &isnull);
+
+		if (!isnull)
+		{
+			if (v < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_ROW_COUNT_IN_RESULT_OFFSET_CLAUSE),
+						 errmsg("OFFSET must not be negative")));
+			st->offset_value = v;
+		}
+	}
+	st->skip_remaining = st->offset_value;
+	st->emit_remaining = st->limit_value;
+
+	oldcxt = MemoryContextSwitchTo(node->ss.ps.state->es_query_cxt);
+	if (st->id_mode == MA_ID_EQ || st->id_mode == MA_ID_ANY)
+		ids = eval_id_list(st, econtext);
+	if (st->tag_mode == MA_TAG_EQ || st->tag_mode == MA_TAG_ANY)
+		tags = eval_tag_list(st, econtext);
+	st->streams = ma_build_streams(st->id_mode, ids, st->has_table_id,
+								   st->table_id, st->tag_mode, tags);
+	MemoryContextSwitchTo(oldcxt);
+
+	st->cur_stream = NULL;
+	st->started = true;
+
+	/* LIMIT 0: no request at all */
+	if (st->emit_remaining == 0)
+		st->streams = NIL;
+	if (st->streams != NIL)
+	{
+		st->cur_stream = list_head(st->streams);
+		start_stream(st, lfirst(st->cur_stream));
+	}
+}
+
+/*
+ * Choose the page size and first page of a stream.  A single exact stream
+ * (one row per image) maps the LIMIT/OFFSET window onto pages; otherwise
+ * pages are read from the first, sized to what the limit still needs.
+ */
+static void
+start_stream(MaScanState *st, MaStream *stream)
+{
+	bool		single_exact = list_length(st->streams) == 1 &&
+		ma_stream_is_exact(stream);
+
+	st->stream_done = false;
+	st->pages_left = -1;
+	st->next_page = 1;
+	st->per_page = st->page_size;
+
+	if (single_exact && st->emit_remaining > 0)
+	{
+		int64		first;
+
+		ma_page_window(st->skip_remaining, st->emit_remaining, st->page_size,
+					   &st->per_page, &first, &st->pages_left);
+		st->next_page = first;
+		st->skip_remaining -= (first - 1) * st->per_page;
+	}
+	else if (single_exact && st->skip_remaining > 0)
+	{
+		st->next_page = st->skip_remaining / st->per_page + 1;
+		st->skip_remaining %= st->per_page;
+	}
+	else if (st->emit_remaining > 0)
+	{
+		int64		needed = st->skip_remaining + st->emit_remaining;
+
+		st->per_page = (int) Min((int64) st->page_size, needed);
+	}
+}
+
+/*
+ * Fetch the stream's next page into st->page_json.  Returns false when the
+ * stream has no more pages (nothing is requested then).
+ */
+static bool
+fetch_page(MaScanState *st, MaStream *stream)
+{
+	StringInfoData path;
+	StringInfoData query;
+	char		job[32];
+	cJSON	   *json;
+	cJSON	   *images;
+	cJSON	   *count;
+	int			got;
+
+	if (st->stream_done || st->pages_left == 0)
+		return false;
+
+	/* the previous page's rows are all out: free it before the next */
+	MemoryContextReset(st->page_cxt);
+	MemoryContextRegisterResetCallback(st->page_cxt, &st->json_cb);
+
+	initStringInfo(&path);
+	initStringInfo(&query);
+	snprintf(job, sizeof(job), INT64_FORMAT, stream->job_id);
+	ma_append_images_path(&path, st->project_id, job);
+	if (stream->kind == MA_STREAM_TAG)
+	{
+		StringInfoData tag;
+
+		initStringInfo(&tag);
+		ma_append_encoded(&tag, stream->tag);
+		ma_append_stream_query(&query, stream->kind, tag.data);
+		pfree(tag.data);
+	}
+	else
+		ma_append_stream_query(&query, stream->kind, NULL);
+	appendStringInfo(&query, "per_page=%d&page=" INT64_FORMAT,
+					 st->per_page, st->next_page);
+
+	json = ma_api_get(st->conn, path.data, query.data, &st->counters);
+	st->page_json = json;
+
+	images = cJSON_GetObjectItemCaseSensitive(json, "images");
+	if (!cJSON_IsArray(images))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("malformed answer from ModelArts: no \"images\" array"),
+				 errcontext("remote request: GET %s?%s", path.data, query.data)));
+	got = cJSON_GetArraySize(images);
+	{
+		cJSON	   *img;
+
+		cJSON_ArrayForEach(img, images)
+		{
+			if (!cJSON_IsObject(img))
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+						 errmsg("malformed answer from ModelArts: an element of \"images\" is not an object"),
+						 errcontext("remote request: GET %s?%s", path.data, query.data)));
+		}
+	}
+	if (got > st->per_page)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("malformed answer from ModelArts: %d images on a page of %d",
+						got, st->per_page),
+				 errcontext("remote request: GET %s?%s", path.data, query.data)));
+
+	st->images_received += got;
+	st->cur_image = images->child;
+	st->image_pending = false;
+
+	/* a short page ends the stream, and so does reaching image_count */
+	count = cJSON_GetObjectItemCaseSensitive(json, "image_count");
+	if (got < st->per_page ||
+		(cJSON_IsNumber(count) &&
+		 (double) st->next_page * st->per_page >= count->valuedouble))
+		st->stream_done = true;
+	st->next_page++;
+	if (st->pages_left > 0)
+		st->pages_left--;
+
+	pfree(path.data);
+	pfree(query.data);
+	return true;
+}
+
+/*
+ * The next row of the scan, before OFFSET and LIMIT: walk the tags of the
+ * current image, then the next image, page, stream.  Returns false at the
+ * end.  The row's strings point into st->page_json.
+ */
+static bool
+next_row(ForeignScanState *node, MaScanState *st, MaRowSource *src)
+{
+	for (;;)
+	{
+		MaStream   *stream;
+
+		if (st->cur_stream == NULL)
+			return false;
+		stream = lfirst(st->cur_stream);
+
+		if (st->image_pending)
+		{
+			const cJSON *image = st->cur_image;
+			const char *tag = NULL;
+			bool		have = false;
+
+			if (stream->kind == MA_STREAM_UNTAGGED)
+			{
+				/* one row with a NULL tag, for an image that has none */
+				st->image_pending = false;
+				have = (st->ntags == 0);
+			}
+			else if (stream->kind == MA_STREAM_TAG)
+			{
+				int			i;
+
+				st->image_pending = false;
+				for (i = 0; i < st->ntags; i++)
+				{
+					if (strcmp(st->tags[i], stream->tag) == 0)
+					{
+						tag = st->tags[i];
+						have = true;
+						break;
+					}
+				}
+			}
+			else if (st->next_tag < st->ntags)
+			{
+				tag = st->tags[st->next_tag++];
+				have = true;
+				if (stream->keep_tags != NIL)
+				{
+					ListCell   *lc;
+
+					have = false;
+					foreach(lc, stream->keep_tags)
+					{
+						if (strcmp((char *) lfirst(lc), tag) == 0)
+							have = true;
+					}
+				}
+			}
+			else
+				st->image_pending = false;
+
+			if (have)
+			{
+				src->job_id = stream->job_id;
+				src->object = image;
+				src->tag = tag;
+				src->tags = st->tags;
+				src->ntags = st->ntags;
+				return true;
+			}
+			if (st->image_pending)
+				continue;
+			st->cur_image = st->cur_image->next;
+		}
+
+		if (st->cur_image != NULL)
+		{
+			MemoryContext oldcxt = MemoryContextSwitchTo(st->page_cxt);
+
+			st->ntags = ma_distinct_tags(st->cur_image, &st->tags);
+			MemoryContextSwitchTo(oldcxt);
+			st->next_tag = 0;
+			st->image_pending = true;
+			continue;
+		}
+
+		CHECK_FOR_INTERRUPTS();
+		if (fetch_page(st, stream))
+			continue;
+
+		/* next stream */
+		st->cur_stream = lnext(st->streams, st->cur_stream);
+		if (st->cur_stream != NULL)
+			start_stream(st, lfirst(st->cur_stream));
+	}
+}
+
+static TupleTableSlot *
+modelartsIterateForeignScan(ForeignScanState *node)
+{
+	MaScanState *st = (MaScanState *) node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	MaRowSource src;
+	MemoryContext oldcxt;
+
+	ExecClearTuple(slot);
+	MemoryContextReset(st->row_cxt);
+
+	if (!st->started)
+		start_scan(node, st);
+
+	for (;;)
+	{
+		if (st->emit_remaining == 0)
+			return slot;
+		if (!next_row(node, st, &src))
+			return slot;
+		if (st->skip_remaining > 0)
+		{
+			st->skip_remaining--;
+			st->rows_dropped++;
+			continue;
+		}
+		break;
+	}
+	if (st->emit_remaining > 0)
+		st->emit_remaining--;
+
+	oldcxt = MemoryContextSwitchTo(st->row_cxt);
+	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+	ma_fill_row(st->rel, st->columns, st->ncolumns, &src,
+				slot->tts_values, slot->tts_isnull);
+	MemoryContextSwitchTo(oldcxt);
+	ExecStoreVirtualTuple(slot);
+	return slot;
+}
+
+static void
+modelartsReScanForeignScan(ForeignScanState *node)
+{
+	MaScanState *st = (MaScanState *) node->fdw_state;
+
+	/* start over; parameter values may have changed */
+	MemoryContextReset(st->page_cxt);
+	MemoryContextRegisterResetCallback(st->page_cxt, &st->json_cb);
+	st->started = false;
+	st->streams = NIL;
+	st->cur_stream = NULL;
+}
+
+static void
+modelartsEndForeignScan(ForeignScanState *node)
+{
+	MaScanState *st = (MaScanState *) node->fdw_state;
+
+	if (st)
+		free_page_json(st);
+}
+
+static int64
+eval_int8(ExprState *state, ExprContext *econtext, bool *isnull)
+{
+	Datum		d = ExecEvalExpr(state, econtext, isnull);
+
+	return *isnull ? 0 : DatumGetInt64(d);
+}
+
+/* Convert a datum of an integer type to int64. */
+static int64
+int_datum_to_int64(Datum d, Oid type)
+{
+	switch (type)
+	{
+		case INT2OID:
+			return DatumGetInt16(d);
+		case INT4OID:
+			return DatumGetInt32(d);
+		default:
+			return DatumGetInt64(d);
+	}
+}
+
+/*
+ * The evaluated data_annotation_id values, NULLs dropped (they match no
+ * row) and duplicates removed, as a list of palloc'd int64.
+ */
+static List *
+eval_id_list(MaScanState *st, ExprContext *econtext)
+{
+	Expr	   *expr = st->id_state->expr;
+	bool		isnull;
+	Datum		d = ExecEvalExpr(st->id_state, econtext, &isnull);
+	List	   *result = NIL;
+
+	if (isnull)
+		return NIL;
+	if (st->id_mode == MA_ID_EQ)
+	{
+		int64	   *v = palloc(sizeof(int64));
+
+		*v = int_datum_to_int64(d, exprType((Node *) expr));
+		return list_make1(v);
+	}
+	else
+	{
+		ArrayType  *arr = DatumGetArrayTypeP(d);
+		Oid			elemtype = ARR_ELEMTYPE(arr);
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n,
+					i;
+
+		get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+		deconstruct_array(arr, elemtype, typlen, typbyval, typalign,
+						  &elems, &nulls, &n);
+		for (i = 0; i < n; i++)
+		{
+			int64		v;
+			ListCell   *lc;
+			bool		dup = false;
+
+			if (nulls[i])
+				continue;
+			v = int_datum_to_int64(elems[i], elemtype);
+			foreach(lc, result)
+			{
+				if (*(int64 *) lfirst(lc) == v)
+					dup = true;
+			}
+			if (!dup)
+			{
+				int64	   *p = palloc(sizeof(int64));
+
+				*p = v;
+				result = lappend(result, p);
+			}
+		}
+	}
+	return result;
+}
+
+/* The evaluated tag_name values, NULLs and duplicates removed. */
+static List *
+eval_tag_list(MaScanState *st, ExprContext *econtext)
+{
+	bool		isnull;
+	Datum		d = ExecEvalExpr(st->tag_state, econtext, &isnull);
+	List	   *result = NIL;
+
+	if (isnull)
+		return NIL;
+	if (st->tag_mode == MA_TAG_EQ)
+		return list_make1(TextDatumGetCString(d));
+	else
+	{
+		ArrayType  *arr = DatumGetArrayTypeP(d);
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n,
+					i;
+
+		deconstruct_array(arr, ARR_ELEMTYPE(arr), -1, false, TYPALIGN_INT,
+						  &elems, &nulls, &n);
+		for (i = 0; i < n; i++)
+		{
+			char	   *v;
+			ListCell   *lc;
+			bool		dup = false;
+
+			if (nulls[i])
+				continue;
+			v = TextDatumGetCString(elems[i]);
+			foreach(lc, result)
+			{
+				if (strcmp((char *) lfirst(lc), v) == 0)
+					dup = true;
+			}
+			if (!dup)
+				result = lappend(result, v);
+		}
+	}
+	return result;
+}
+
+/*
+ * Append a pushed value as EXPLAIN shows it: a constant's text
+ * (percent-encoded when encode), or "$n" for a parameter.
+ */
+static void
+append_value_text(StringInfo buf, Node *expr, bool encode)
+{
+	while (IsA(expr, RelabelType))
+		expr = (Node *) ((RelabelType *) expr)->arg;
+
+	if (IsA(expr, Param))
+		appendStringInfo(buf, "$%d", ((Param *) expr)->paramid);
+	else if (IsA(expr, Const))
+	{
+		Const	   *c = (Const *) expr;
+		Oid			out;
+		bool		isvarlena;
+		char	   *text;
+
+		if (c->constisnull)
+		{
+			appendStringInfoString(buf, "NULL");
+			return;
+		}
+		getTypeOutputInfo(c->consttype, &out, &isvarlena);
+		text = OidOutputFunctionCall(out, c->constvalue);
+		if (encode)
+			ma_append_encoded(buf, text);
+		else
+			appendStringInfoString(buf, text);
+	}
+	else
+		appendStringInfoString(buf, "?");
+}
+
+/*
+ * The values of a pushed list (ARRAY[...] elements or a constant array's
+ * elements), as Nodes; an array parameter is one element standing for all.
+ */
+static List *
+value_nodes(Node *expr)
+{
+	List	   *result = NIL;
+
+	while (IsA(expr, RelabelType))
+		expr = (Node *) ((RelabelType *) expr)->arg;
+	if (IsA(expr, ArrayExpr))
+		return ((ArrayExpr *) expr)->elements;
+	if (IsA(expr, Const) && !((Const *) expr)->constisnull)
+	{
+		Const	   *c = (Const *) expr;
+		ArrayType  *arr = DatumGetArrayTypeP(c->constvalue);
+		Oid			elemtype = ARR_ELEMTYPE(arr);
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n,
+					i;
+
+		get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+		deconstruct_array(arr, elemtype, typlen, typbyval, typalign,
+						  &elems, &nulls, &n);
+		for (i = 0; i < n; i++)
+			result = lappend(result,
+							 makeConst(elemtype, -1, InvalidOid, typlen,
+									   elems[i], nulls[i], typbyval));
+		return result;
+	}
+	return list_make1(expr);
+}
+
+/*
+ * EXPLAIN VERBOSE: the request each stream sends first, with "$n" where a
+ * parameter goes, and how its pages go on.
+ */
+static void
+explain_requests(ForeignScanState *node, MaScanState *st, ExplainState *es)
+{
+	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
+	List	   *priv = fsplan->fdw_private;
+	int			id_idx = intVal(list_nth(priv, FdwScanPrivateIdExpr));
+	int			tag_idx = intVal(list_nth(priv, FdwScanPrivateTagExpr));
+	int			limit_idx = intVal(list_nth(priv, FdwScanPrivateLimitExpr));
+	int			offset_idx = intVal(list_nth(priv, FdwScanPrivateOffsetExpr));
+	List	   *jobs = NIL;
+	List	   *tag_parts = NIL;	/* strings: "tag_name=...&" or "" */
+	List	   *requests = NIL;
+	ListCell   *lc,
+			   *lc2;
+	bool		consts = true;
+	char	   *paging = NULL;
+	char	   *page_query = NULL;
+
+	/* the jobs, as text */
+	if (id_idx >= 0)
+	{
+		foreach(lc, value_nodes(list_nth(fsplan->fdw_exprs, id_idx)))
+		{
+			StringInfoData b;
+
+			initStringInfo(&b);
+			append_value_text(&b, lfirst(lc), true);
+			if (!IsA(lfirst(lc), Const))
+				consts = false;
+			else if (((Const *) lfirst(lc))->constisnull)
+				continue;
+			if (st->has_table_id && IsA(lfirst(lc), Const) &&
+				strcmp(b.data, psprintf(INT64_FORMAT, st->table_id)) != 0)
+				continue;		/* disagrees with the table option: no request */
+			jobs = lappend(jobs, b.data);
+		}
+	}
+	else if (st->has_table_id)
+		jobs = list_make1(psprintf(INT64_FORMAT, st->table_id));
+
+	/* the tag_name parts */
+	switch (st->tag_mode)
+	{
+		case MA_TAG_ALL:
+			tag_parts = list_make2("", "tag_name=__none__&");
+			break;
+		case MA_TAG_TAGGED:
+			tag_parts = list_make1("");
+			break;
+		case MA_TAG_UNTAGGED:
+			tag_parts = list_make1("tag_name=__none__&");
+			break;
+		case MA_TAG_EQ:
+		case MA_TAG_ANY:
+			{
+				bool		keep = false;
+
+				foreach(lc, value_nodes(list_nth(fsplan->fdw_exprs, tag_idx)))
+				{
+					Node	   *v = lfirst(lc);
+					StringInfoData b;
+
+					if (IsA(v, Const))
+					{
+						Const	   *c = (Const *) v;
+
+						if (c->constisnull)
+							continue;
+						if (!ma_tag_value_is_pushable(TextDatumGetCString(c->constvalue)))
+						{
+							keep = true;
+							continue;
+						}
+					}
+					else
+						consts = false;
+					initStringInfo(&b);
+					appendStringInfoString(&b, "tag_name=");
+					append_value_text(&b, v, true);
+					if (IsA(v, Param) && st->tag_mode == MA_TAG_ANY &&
+						list_length(value_nodes(list_nth(fsplan->fdw_exprs, tag_idx))) == 1)
+						appendStringInfoString(&b, "[each]");
+					appendStringInfoChar(&b, '&');
+					tag_parts = lappend(tag_parts, b.data);
+				}
+				if (keep)
+					tag_parts = lappend(tag_parts, "");
+			}
+			break;
+	}
+
+	/* paging */
+	if (st->has_limit && (limit_idx >= 0 || offset_idx >= 0))
+	{
+		Node	   *lim = limit_idx >= 0 ? list_nth(fsplan->fdw_exprs, limit_idx) : NULL;
+		Node	   *off = offset_idx >= 0 ? list_nth(fsplan->fdw_exprs, offset_idx) : NULL;
+		bool		lim_const = lim == NULL || IsA(lim, Const);
+		bool		off_const = off == NULL || IsA(off, Const);
+		int64		limit = -1,
+					offset = 0;
+		bool		has_limit_value;
+		bool		single_exact = consts && list_length(jobs) * list_length(tag_parts) == 1 &&
+			strcmp((char *) linitial(tag_parts), "") != 0;
+
+		if (lim && IsA(lim, Const) && !((Const *) lim)->constisnull)
+			limit = DatumGetInt64(((Const *) lim)->constvalue);
+		if (off && IsA(off, Const) && !((Const *) off)->constisnull)
+			offset = DatumGetInt64(((Const *) off)->constvalue);
+		has_limit_value = lim && IsA(lim, Const) && !((Const *) lim)->constisnull;
+
+		if (!lim_const || !off_const)
+		{
+			StringInfoData b;
+
+			initStringInfo(&b);
+			appendStringInfoString(&b, "pages sized at execution from");
+			if (lim)
+			{
+				appendStringInfoString(&b, " LIMIT ");
+				append_value_text(&b, lim, false);
+			}
+			if (off)
+			{
+				appendStringInfoString(&b, " OFFSET ");
+				append_value_text(&b, off, false);
+			}
+			paging = b.data;
+			page_query = "per_page=?&page=?";
+		}
+		else if ((has_limit_value && limit < 0) || offset < 0)
+		{
+			paging = "none: negative LIMIT or OFFSET";
+			jobs = NIL;
+		}
+		else if (has_limit_value && limit == 0)
+		{
+			paging = "none: LIMIT 0";
+			jobs = NIL;
+		}
+		else if (!has_limit_value)
+		{
+			if (single_exact && offset > 0)
+				page_query = psprintf("per_page=%d&page=" INT64_FORMAT,
+									  st->page_size, offset / st->page_size + 1);
+		}
+		else if (single_exact)
+		{
+			int			p;
+			int64		first,
+						n;
+
+			ma_page_window(offset, limit, st->page_size, &p, &first, &n);
+			page_query = psprintf("per_page=%d&page=" INT64_FORMAT, p, first);
+			paging = n == 1 ? "1 page" :
+				psprintf("pages " INT64_FORMAT " to " INT64_FORMAT, first, first + n - 1);
+		}
+		else
+		{
+			page_query = psprintf("per_page=%d&page=1",
+								  (int) Min((int64) st->page_size, offset + limit));
+			paging = "until the limit is reached";
+		}
+	}
+	if (page_query == NULL)
+		page_query = psprintf("per_page=%d&page=1", st->page_size);
+	if (paging == NULL)
+		paging = "until a short page";
+
+	foreach(lc, jobs)
+	{
+		foreach(lc2, tag_parts)
+		{
+			StringInfoData b;
+
+			initStringInfo(&b);
+			appendStringInfoString(&b, "GET ");
+			ma_append_images_path(&b, st->project_id, (char *) lfirst(lc));
+			appendStringInfo(&b, "?%s%s", (char *) lfirst(lc2), page_query);
+			requests = lappend(requests, b.data);
+		}
+	}
+
+	if (requests == NIL)
+		ExplainPropertyText("Remote request", "none", es);
+	else if (es->format == EXPLAIN_FORMAT_TEXT)
+	{
+		foreach(lc, requests)
+			ExplainPropertyText("Remote request", lfirst(lc), es);
+	}
+	else
+		ExplainPropertyList("Remote requests", requests, es);
+	if (requests != NIL)
+		ExplainPropertyText("Remote paging", paging, es);
+}
+
+static void
+modelartsExplainForeignScan(ForeignScanState *node, ExplainState *es)
+{
+	MaScanState *st = (MaScanState *) node->fdw_state;
+
+	if (es->verbose)
+		explain_requests(node, st, es);
+	if (es->analyze)
+	{
+		ExplainPropertyInteger("Remote requests sent", NULL,
+							   st->counters.requests, es);
+		ExplainPropertyInteger("Images received", NULL,
+							   st->images_received, es);
+		ExplainPropertyInteger("Rows dropped", NULL, st->rows_dropped, es);
+	}
+}

@@ -1,0 +1,551 @@
+/*-------------------------------------------------------------------------
+ *
+ * option.c
+ *		  Validation and parsing of the options of modelarts_fdw.
+ *
+ * Every option is checked when it is set (CREATE/ALTER), so that a bad value
+ * fails there rather than at the first query.  The parse functions below
+ * trust the catalogs and only apply defaults.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+
+#include "access/reloptions.h"
+#include "catalog/pg_foreign_data_wrapper.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_foreign_table.h"
+#include "catalog/pg_user_mapping.h"
+#include "catalog/pg_attribute.h"
+#include "commands/defrem.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "modelarts_fdw.h"
+
+/* Describes one valid option and the catalog it may appear in. */
+typedef struct MaOption
+{
+	const char *name;
+	Oid			catalog;
+} MaOption;
+
+static const MaOption valid_options[] = {
+	/* server */
+	{"endpoint", ForeignServerRelationId},
+	{"project_id", ForeignServerRelationId},
+	{"connect_timeout", ForeignServerRelationId},
+	{"request_timeout", ForeignServerRelationId},
+	{"page_size", ForeignServerRelationId},
+	{"max_retries", ForeignServerRelationId},
+	{"iam_endpoint", ForeignServerRelationId},
+	{"region", ForeignServerRelationId},
+	{"ssl_verify", ForeignServerRelationId},
+	{"ca_file", ForeignServerRelationId},
+	{"proxy", ForeignServerRelationId},
+	/* user mapping */
+	{"auth_token", UserMappingRelationId},
+	{"user_name", UserMappingRelationId},
+	{"password", UserMappingRelationId},
+	{"domain_name", UserMappingRelationId},
+	{"access_key", UserMappingRelationId},
+	{"secret_key", UserMappingRelationId},
+	/* foreign table */
+	{"resource", ForeignTableRelationId},
+	{"data_annotation_id", ForeignTableRelationId},
+	/* column */
+	{"key", AttributeRelationId},
+	{NULL, InvalidOid}
+};
+
+static const char *const resource_names[] = {
+	[MA_RESOURCE_IMAGES] = "images",
+	[MA_RESOURCE_PROJECTS] = "projects",
+	[MA_RESOURCE_VERSIONS] = "versions",
+	[MA_RESOURCE_TAGS] = "tags",
+};
+
+#define DEFAULT_CONNECT_TIMEOUT_MS	10000
+#define DEFAULT_REQUEST_TIMEOUT_MS	60000
+#define DEFAULT_PAGE_SIZE			100
+#define DEFAULT_MAX_RETRIES			3
+
+static void check_url(DefElem *def);
+static void check_header_value(DefElem *def);
+static int	parse_timeout_ms(DefElem *def);
+static int	parse_int_range(DefElem *def, int min, int max);
+static MaResource parse_resource(DefElem *def);
+static int64 parse_annotation_id(DefElem *def);
+static void check_auth_modes(List *options);
+
+PG_FUNCTION_INFO_V1(modelarts_fdw_validator);
+
+/*
+ * Validate the options given to a FOREIGN DATA WRAPPER, SERVER, USER MAPPING
+ * or FOREIGN TABLE (or a column of one) that uses modelarts_fdw.
+ *
+ * The validator sees the complete option list as it will be after the
+ * command, so required options and combinations are checked here too.
+ */
+Datum
+modelarts_fdw_validator(PG_FUNCTION_ARGS)
+{
+	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
+	Oid			catalog = PG_GETARG_OID(1);
+	ListCell   *lc;
+	bool		has_endpoint = false;
+	bool		has_project = false;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+		const MaOption *opt;
+		bool		known = false;
+
+		for (opt = valid_options; opt->name; opt++)
+		{
+			if (opt->catalog == catalog && strcmp(opt->name, def->defname) == 0)
+			{
+				known = true;
+				break;
+			}
+		}
+
+		if (!known)
+		{
+			StringInfoData buf;
+
+			initStringInfo(&buf);
+			for (opt = valid_options; opt->name; opt++)
+			{
+				if (opt->catalog == catalog)
+					appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "",
+									 opt->name);
+			}
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("invalid option \"%s\"", def->defname),
+					 buf.len > 0
+					 ? errhint("Valid options in this context are: %s.",
+							   buf.data)
+					 : errhint("There are no valid options in this context.")));
+		}
+
+		if (strcmp(def->defname, "endpoint") == 0)
+		{
+			check_url(def);
+			has_endpoint = true;
+		}
+		else if (strcmp(def->defname, "iam_endpoint") == 0)
+			check_url(def);
+		else if (strcmp(def->defname, "project_id") == 0)
+		{
+			const char *v = defGetString(def);
+
+			if (v[0] == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("option \"project_id\" must not be empty")));
+			check_header_value(def);
+			has_project = true;
+		}
+		else if (strcmp(def->defname, "connect_timeout") == 0 ||
+				 strcmp(def->defname, "request_timeout") == 0)
+			(void) parse_timeout_ms(def);
+		else if (strcmp(def->defname, "page_size") == 0)
+			(void) parse_int_range(def, 1, 100);
+		else if (strcmp(def->defname, "max_retries") == 0)
+			(void) parse_int_range(def, 0, 10);
+		else if (strcmp(def->defname, "ssl_verify") == 0)
+		{
+			/* defGetBoolean complains about values that are not booleans */
+			if (!defGetBoolean(def) && !superuser())
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("permission denied to set option \"ssl_verify\" to false"),
+						 errdetail("Turning off certificate verification lets anyone on the network read the credentials."),
+						 errhint("Only a superuser may turn it off.")));
+		}
+		else if (strcmp(def->defname, "region") == 0 ||
+				 strcmp(def->defname, "ca_file") == 0 ||
+				 strcmp(def->defname, "proxy") == 0 ||
+				 strcmp(def->defname, "auth_token") == 0 ||
+				 strcmp(def->defname, "user_name") == 0 ||
+				 strcmp(def->defname, "password") == 0 ||
+				 strcmp(def->defname, "domain_name") == 0 ||
+				 strcmp(def->defname, "access_key") == 0 ||
+				 strcmp(def->defname, "secret_key") == 0)
+		{
+			if (defGetString(def)[0] == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("option \"%s\" must not be empty", def->defname)));
+			check_header_value(def);
+		}
+		else if (strcmp(def->defname, "resource") == 0)
+			(void) parse_resource(def);
+		else if (strcmp(def->defname, "data_annotation_id") == 0)
+			(void) parse_annotation_id(def);
+		else if (strcmp(def->defname, "key") == 0)
+		{
+			if (defGetString(def)[0] == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("option \"key\" must not be empty")));
+		}
+	}
+
+	if (catalog == ForeignServerRelationId && (!has_endpoint || !has_project))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("option \"%s\" is required for a modelarts_fdw server",
+						has_endpoint ? "project_id" : "endpoint"),
+				 errhint("A server needs both \"endpoint\" (for example 'https://modelarts.cn-north-4.myhuaweicloud.com') and \"project_id\".")));
+
+	if (catalog == UserMappingRelationId)
+		check_auth_modes(options);
+
+	PG_RETURN_VOID();
+}
+
+/*
+ * A base URL: http or https, a host, and nothing that would let the value
+ * smuggle a header or a query into the requests built on it.
+ */
+static void
+check_url(DefElem *def)
+{
+	const char *v = defGetString(def);
+	const char *host;
+	const char *p;
+
+	if (pg_strncasecmp(v, "http://", 7) == 0)
+		host = v + 7;
+	else if (pg_strncasecmp(v, "https://", 8) == 0)
+		host = v + 8;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"", def->defname, v),
+				 errdetail("The URL must start with http:// or https://.")));
+
+	if (*host == '\0' || *host == '/')
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"", def->defname, v),
+				 errdetail("The URL has no host.")));
+
+	for (p = v; *p; p++)
+	{
+		if (*p == '?' || *p == '#' || isspace((unsigned char) *p) ||
+			iscntrl((unsigned char) *p))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("invalid value for option \"%s\": \"%s\"", def->defname, v),
+					 errdetail("A base URL may not contain a query, a fragment, white space or control characters.")));
+	}
+	if (strchr(host, '@') != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\"", def->defname),
+				 errdetail("Credentials do not belong in the URL; use a user mapping.")));
+}
+
+/*
+ * Values that end up in an HTTP header (or a URL) may not carry CR or LF.
+ * The value itself is not repeated: it may be a secret.
+ */
+static void
+check_header_value(DefElem *def)
+{
+	const char *v = defGetString(def);
+
+	if (strpbrk(v, "\r\n") != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\"", def->defname),
+				 errdetail("The value contains a carriage return or a line feed.")));
+}
+
+/* A timeout in seconds (fractions allowed), from 0.001 to 3600. */
+static int
+parse_timeout_ms(DefElem *def)
+{
+	const char *v = defGetString(def);
+	char	   *end;
+	double		secs;
+
+	errno = 0;
+	secs = strtod(v, &end);
+	if (end == v || *end != '\0' || errno != 0 || !(secs >= 0.001 && secs <= 3600))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"", def->defname, v),
+				 errhint("Give a number of seconds between 0.001 and 3600.")));
+	return (int) (secs * 1000.0 + 0.5);
+}
+
+static int
+parse_int_range(DefElem *def, int min, int max)
+{
+	const char *v = defGetString(def);
+	char	   *end;
+	long		n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (end == v || *end != '\0' || errno != 0 || n < min || n > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"", def->defname, v),
+				 errhint("Give an integer from %d to %d.", min, max)));
+	return (int) n;
+}
+
+static MaResource
+parse_resource(DefElem *def)
+{
+	const char *v = defGetString(def);
+	int			i;
+
+	for (i = 0; i < lengthof(resource_names); i++)
+	{
+		if (strcmp(v, resource_names[i]) == 0)
+			return (MaResource) i;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+			 errmsg("invalid value for option \"resource\": \"%s\"", v),
+			 errhint("Valid values are: images, projects, versions, tags.")));
+	return MA_RESOURCE_IMAGES;	/* keep compiler quiet */
+}
+
+static int64
+parse_annotation_id(DefElem *def)
+{
+	const char *v = defGetString(def);
+	char	   *end;
+	long long	n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (end == v || *end != '\0' || errno != 0 || n <= 0 || !isdigit((unsigned char) v[0]))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("invalid value for option \"data_annotation_id\": \"%s\"", v),
+				 errhint("Give the labeling job's numeric ID, for example '282'.")));
+	return (int64) n;
+}
+
+/*
+ * Exactly one authentication mode per user mapping, and every option that
+ * mode needs.  Secrets are never echoed back.
+ */
+static void
+check_auth_modes(List *options)
+{
+	bool		token = false,
+				user = false,
+				password = false,
+				domain = false,
+				ak = false,
+				sk = false;
+	int			modes = 0;
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "auth_token") == 0)
+			token = true;
+		else if (strcmp(def->defname, "user_name") == 0)
+			user = true;
+		else if (strcmp(def->defname, "password") == 0)
+			password = true;
+		else if (strcmp(def->defname, "domain_name") == 0)
+			domain = true;
+		else if (strcmp(def->defname, "access_key") == 0)
+			ak = true;
+		else if (strcmp(def->defname, "secret_key") == 0)
+			sk = true;
+	}
+
+	modes = (token ? 1 : 0) + ((user || password || domain) ? 1 : 0) +
+		((ak || sk) ? 1 : 0);
+	if (modes > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("a user mapping may use only one authentication mode"),
+				 errdetail("Give either \"auth_token\", or \"user_name\", \"password\" and \"domain_name\", or \"access_key\" and \"secret_key\".")));
+	if ((user || password || domain) && !(user && password && domain))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("option \"%s\" is required with password authentication",
+						!user ? "user_name" : !password ? "password" : "domain_name"),
+				 errhint("Password authentication needs \"user_name\", \"password\" and \"domain_name\".")));
+	if ((ak || sk) && !(ak && sk))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("option \"%s\" is required with access key authentication",
+						!ak ? "access_key" : "secret_key"),
+				 errhint("Access key authentication needs both \"access_key\" and \"secret_key\".")));
+}
+
+/*
+ * Fill *opts from the server's options, with defaults.  The strings are
+ * palloc'd in the current memory context.
+ */
+void
+ma_get_server_options(ForeignServer *server, MaServerOptions *opts)
+{
+	ListCell   *lc;
+
+	memset(opts, 0, sizeof(*opts));
+	opts->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
+	opts->request_timeout_ms = DEFAULT_REQUEST_TIMEOUT_MS;
+	opts->page_size = DEFAULT_PAGE_SIZE;
+	opts->max_retries = DEFAULT_MAX_RETRIES;
+	opts->ssl_verify = true;
+
+	foreach(lc, server->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "endpoint") == 0)
+		{
+			char	   *v = pstrdup(defGetString(def));
+			int			len = strlen(v);
+
+			while (len > 0 && v[len - 1] == '/')
+				v[--len] = '\0';
+			opts->endpoint = v;
+		}
+		else if (strcmp(def->defname, "project_id") == 0)
+			opts->project_id = pstrdup(defGetString(def));
+		else if (strcmp(def->defname, "connect_timeout") == 0)
+			opts->connect_timeout_ms = parse_timeout_ms(def);
+		else if (strcmp(def->defname, "request_timeout") == 0)
+			opts->request_timeout_ms = parse_timeout_ms(def);
+		else if (strcmp(def->defname, "page_size") == 0)
+			opts->page_size = parse_int_range(def, 1, 100);
+		else if (strcmp(def->defname, "max_retries") == 0)
+			opts->max_retries = parse_int_range(def, 0, 10);
+		else if (strcmp(def->defname, "iam_endpoint") == 0)
+		{
+			char	   *v = pstrdup(defGetString(def));
+			int			len = strlen(v);
+
+			while (len > 0 && v[len - 1] == '/')
+				v[--len] = '\0';
+			opts->iam_endpoint = v;
+		}
+		else if (strcmp(def->defname, "region") == 0)
+			opts->region = pstrdup(defGetString(def));
+		else if (strcmp(def->defname, "ssl_verify") == 0)
+			opts->ssl_verify = defGetBoolean(def);
+		else if (strcmp(def->defname, "ca_file") == 0)
+			opts->ca_file = pstrdup(defGetString(def));
+		else if (strcmp(def->defname, "proxy") == 0)
+			opts->proxy = pstrdup(defGetString(def));
+	}
+
+	/* The validator makes these required; a server made by hand may lack them */
+	if (opts->endpoint == NULL || opts->project_id == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("server \"%s\" lacks option \"%s\"", server->servername,
+						opts->endpoint == NULL ? "endpoint" : "project_id")));
+}
+
+/* Fill *opts from the user mapping's options; strings palloc'd. */
+void
+ma_get_user_options(UserMapping *user, MaUserOptions *opts)
+{
+	ListCell   *lc;
+
+	memset(opts, 0, sizeof(*opts));
+	opts->mode = MA_AUTH_NONE;
+
+	foreach(lc, user->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+		char	   *v = defGetString(def);
+
+		if (strcmp(def->defname, "auth_token") == 0)
+		{
+			opts->auth_token = pstrdup(v);
+			opts->mode = MA_AUTH_TOKEN;
+		}
+		else if (strcmp(def->defname, "user_name") == 0)
+		{
+			opts->user_name = pstrdup(v);
+			opts->mode = MA_AUTH_PASSWORD;
+		}
+		else if (strcmp(def->defname, "password") == 0)
+			opts->password = pstrdup(v);
+		else if (strcmp(def->defname, "domain_name") == 0)
+			opts->domain_name = pstrdup(v);
+		else if (strcmp(def->defname, "access_key") == 0)
+		{
+			opts->access_key = pstrdup(v);
+			opts->mode = MA_AUTH_AKSK;
+		}
+		else if (strcmp(def->defname, "secret_key") == 0)
+			opts->secret_key = pstrdup(v);
+	}
+}
+
+/* Fill *opts from the foreign table's options. */
+void
+ma_get_table_options(Oid relid, MaTableOptions *opts)
+{
+	ForeignTable *table = GetForeignTable(relid);
+	ListCell   *lc;
+
+	memset(opts, 0, sizeof(*opts));
+	opts->resource = MA_RESOURCE_IMAGES;
+
+	foreach(lc, table->options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "resource") == 0)
+			opts->resource = parse_resource(def);
+		else if (strcmp(def->defname, "data_annotation_id") == 0)
+		{
+			opts->has_annotation_id = true;
+			opts->data_annotation_id = parse_annotation_id(def);
+		}
+	}
+}
+
+/*
+ * The JSON key a column reads: its "key" option, or else its name.
+ * Returns a palloc'd string.
+ */
+char *
+ma_column_key(Oid relid, AttrNumber attnum)
+{
+	List	   *options = GetForeignColumnOptions(relid, attnum);
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "key") == 0)
+			return pstrdup(defGetString(def));
+	}
+	return get_attname(relid, attnum, false);
+}
+
+const char *
+ma_resource_name(MaResource resource)
+{
+	return resource_names[resource];
+}

@@ -1,0 +1,175 @@
+/*
+ * emulator.h
+ *		Private header of the ModelArts v1 labeling API emulator.
+ *
+ * The emulator serves the contract in /work/shared/api/modelarts-v1.md from a
+ * dataset held in memory.  Images are stored pre-serialized in a string arena
+ * (one JSON object text per image) and every filter has a precomputed sorted
+ * index array, so a page costs O(per_page) memcpy's whatever the dataset size.
+ */
+#ifndef MODELARTS_EMULATOR_H
+#define MODELARTS_EMULATOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* Exit status for a refused command line or data file. */
+#define EXIT_BADINPUT 2
+
+/* ---- growable byte buffer and JSON writer (in jsonw.c) ---- */
+
+typedef struct Buf
+{
+	char	   *data;
+	size_t		len;
+	size_t		cap;
+} Buf;
+
+extern void buf_init(Buf *b, size_t cap);
+extern void buf_reserve(Buf *b, size_t extra);
+extern void buf_free(Buf *b);
+extern void buf_put(Buf *b, const char *s, size_t n);
+extern void buf_puts(Buf *b, const char *s);
+extern void buf_putc(Buf *b, char c);
+extern void buf_printf(Buf *b, const char *fmt, ...)
+			__attribute__((format(printf, 2, 3)));
+extern void json_str(Buf *b, const char *s);
+extern void json_strn(Buf *b, const char *s, size_t n);
+extern void json_i64(Buf *b, int64_t v);
+
+/* ---- dataset (in dataset.c) ---- */
+
+typedef struct Image
+{
+	const char *json;			/* the image's JSON object text, in the arena */
+	uint32_t	len;
+} Image;
+
+typedef struct Tag
+{
+	const char *name;			/* NUL-terminated, in the arena */
+	uint32_t   *idx;			/* ascending image indexes carrying this tag */
+	uint32_t	count;
+	uint32_t	cap;
+} Tag;
+
+typedef struct Job
+{
+	int64_t		id;				/* the numeric data_annotation_id */
+	const char *job_id;			/* "id" in annotation-jobs */
+	const char *name;
+	const char *desc;
+	const char *path;
+	int			type;			/* 0 classification, 1 detection */
+	int64_t		create_time;
+	const char *header;			/* "project_id":...,"versions":[...] */
+	size_t		header_len;
+
+	Image	   *images;			/* sorted by image_id */
+	uint32_t	nimages;
+	uint32_t   *tagged;			/* indexes of images with >= 1 tag */
+	uint32_t	ntagged;
+	uint32_t   *untagged;		/* indexes of images with no tag */
+	uint32_t	nuntagged;
+	Tag		   *tags;			/* sorted by name, byte order */
+	uint32_t	ntags;
+} Job;
+
+typedef struct Dataset
+{
+	char		project_id[33];
+	Job		   *jobs;			/* sorted by create_time, then id */
+	int			njobs;
+} Dataset;
+
+extern bool dataset_load(Dataset *ds, const char *file, char *err, size_t errlen);
+extern bool dataset_generate(Dataset *ds, const char *spec, char *err, size_t errlen);
+extern Job *dataset_find_job(Dataset *ds, int64_t id);
+extern Tag *job_find_tag(Job *job, const char *name);
+extern void dataset_free(Dataset *ds);
+
+/* ---- authentication (in auth.c) ---- */
+
+typedef enum AuthMode
+{
+	AUTH_NONE,
+	AUTH_TOKEN,
+	AUTH_AKSK
+} AuthMode;
+
+/* Outcome of an auth check: status 0 means accepted. */
+typedef struct AuthResult
+{
+	int			status;
+	const char *code;
+	char		msg[1024];
+} AuthResult;
+
+struct MHD_Connection;
+
+extern void auth_init(void);
+extern void auth_check_token(const char *token, const char *path_project,
+							 AuthResult *res);
+extern void auth_check_aksk(struct MHD_Connection *conn, const char *method,
+							const char *raw_uri, const char *body,
+							size_t body_len, AuthResult *res);
+extern int	auth_issue_token(const char *body, size_t body_len, Buf *out,
+							 char *token_out, size_t token_len,
+							 const char **code);
+extern void sha256_hex(const void *data, size_t len, char out[65]);
+
+/* ---- server (in server.c) ---- */
+
+typedef enum FaultKind
+{
+	FAULT_429,
+	FAULT_500,
+	FAULT_503,
+	FAULT_STALL,
+	FAULT_TRUNCATE,
+	FAULT_BADJSON,
+	FAULT_CLOSE
+} FaultKind;
+
+typedef struct Fault
+{
+	FaultKind	kind;
+	unsigned long every;
+	long		arg;			/* Retry-After seconds or stall ms; -1 unset */
+	char	   *substring;		/* NULL: every API request matches */
+	unsigned long counter;		/* matching requests seen, atomically */
+} Fault;
+
+typedef struct Config
+{
+	const char *data_file;
+	const char *generate;
+	int			port;
+	int			latency_ms;
+	const char *access_log;
+	Fault	   *faults;
+	int			nfaults;
+	AuthMode	auth;
+	const char *user;
+	const char *password;
+	const char *domain;
+	const char *region;
+	long		token_ttl;
+	const char *ak;
+	const char *sk;
+	long		max_skew;
+} Config;
+
+extern Config cfg;
+extern Dataset ds;
+
+extern bool fault_parse(const char *spec, Fault *f, char *err, size_t errlen);
+extern int	server_run(int listen_fd);
+extern void server_stop(void);
+
+/* ---- helpers shared by server.c and auth.c (in server.c) ---- */
+
+extern size_t pct_decode(const char *s, size_t n, char *out);
+
+#endif							/* MODELARTS_EMULATOR_H */

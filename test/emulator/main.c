@@ -1,0 +1,266 @@
+/*
+ * main.c
+ *		Command line, dataset loading, listening socket and signal handling
+ *		of modelarts-emulator.
+ *
+ * The listening socket is bound here rather than by libmicrohttpd so that
+ * --port 0 can report the port the kernel picked: it is printed alone on the
+ * first line of stdout, which is how test harnesses learn where to connect.
+ * Refused input (flags, data file, generator spec) exits with status 2.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "emulator.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+			"Usage: modelarts-emulator (--data FILE | --generate SPEC) [options]\n"
+			"\n"
+			"Serves the ModelArts v1 labeling API on 127.0.0.1.\n"
+			"\n"
+			"  --data FILE           dataset {\"project_id\": HEX32, \"jobs\": [...]}\n"
+			"  --generate SPEC       seed=1,jobs=1,images=1000,tags=10,untagged=0.1,detection=0,boxes=3\n"
+			"  --port N              port to listen on; 0 (default) picks one; printed on stdout\n"
+			"  --latency-ms N        delay every API answer by N ms\n"
+			"  --access-log FILE     one line per API request: METHOD TARGET STATUS BYTES\n"
+			"  --fault KIND:EVERY[:ARG][@SUBSTRING]   repeatable; KIND is 429, 500, 503,\n"
+			"                        stall, truncate, badjson or close\n"
+			"  --auth none|token|aksk\n"
+			"  --user U --password P --domain D   IAM credentials (token mode)\n"
+			"  --region NAME         project name accepted in token scope (cn-north-4)\n"
+			"  --token-ttl SECONDS   token lifetime (86400)\n"
+			"  --ak AK --sk SK       access key pair (aksk mode)\n"
+			"  --max-skew SECONDS    allowed X-Sdk-Date skew (900)\n"
+			"  --help\n");
+}
+
+static bool
+int_arg(const char *opt, const char *s, long min, long max, long *out)
+{
+	char	   *e;
+
+	errno = 0;
+	*out = strtol(s, &e, 10);
+	if (e == s || *e || errno || *out < min || *out > max)
+	{
+		fprintf(stderr, "modelarts-emulator: %s: expected an integer from %ld to %ld, got \"%s\"\n",
+				opt, min, max, s);
+		return false;
+	}
+	return true;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"data", required_argument, NULL, 'd'},
+		{"generate", required_argument, NULL, 'g'},
+		{"port", required_argument, NULL, 'p'},
+		{"latency-ms", required_argument, NULL, 'l'},
+		{"access-log", required_argument, NULL, 'L'},
+		{"fault", required_argument, NULL, 'f'},
+		{"auth", required_argument, NULL, 'a'},
+		{"user", required_argument, NULL, 'u'},
+		{"password", required_argument, NULL, 'P'},
+		{"domain", required_argument, NULL, 'D'},
+		{"region", required_argument, NULL, 'r'},
+		{"token-ttl", required_argument, NULL, 't'},
+		{"ak", required_argument, NULL, 'A'},
+		{"sk", required_argument, NULL, 'S'},
+		{"max-skew", required_argument, NULL, 'k'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	int			c;
+	long		v;
+	char		err[1024];
+	struct timespec t0,
+				t1;
+	sigset_t	sigs;
+	int			sig,
+				fd,
+				one = 1,
+				rc;
+	struct sockaddr_in addr;
+	socklen_t	alen = sizeof(addr);
+
+	cfg.token_ttl = 86400;
+	cfg.max_skew = 900;
+	cfg.auth = AUTH_NONE;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1)
+	{
+		switch (c)
+		{
+			case 'd':
+				cfg.data_file = optarg;
+				break;
+			case 'g':
+				cfg.generate = optarg;
+				break;
+			case 'p':
+				if (!int_arg("--port", optarg, 0, 65535, &v))
+					return EXIT_BADINPUT;
+				cfg.port = (int) v;
+				break;
+			case 'l':
+				if (!int_arg("--latency-ms", optarg, 0, 3600000, &v))
+					return EXIT_BADINPUT;
+				cfg.latency_ms = (int) v;
+				break;
+			case 'L':
+				cfg.access_log = optarg;
+				break;
+			case 'f':
+				cfg.faults = realloc(cfg.faults, (cfg.nfaults + 1) * sizeof(Fault));
+				if (!fault_parse(optarg, &cfg.faults[cfg.nfaults], err, sizeof(err)))
+				{
+					fprintf(stderr, "modelarts-emulator: %s\n", err);
+					return EXIT_BADINPUT;
+				}
+				cfg.nfaults++;
+				break;
+			case 'a':
+				if (strcmp(optarg, "none") == 0)
+					cfg.auth = AUTH_NONE;
+				else if (strcmp(optarg, "token") == 0)
+					cfg.auth = AUTH_TOKEN;
+				else if (strcmp(optarg, "aksk") == 0)
+					cfg.auth = AUTH_AKSK;
+				else
+				{
+					fprintf(stderr, "modelarts-emulator: --auth: expected none, token or aksk, got \"%s\"\n", optarg);
+					return EXIT_BADINPUT;
+				}
+				break;
+			case 'u':
+				cfg.user = optarg;
+				break;
+			case 'P':
+				cfg.password = optarg;
+				break;
+			case 'D':
+				cfg.domain = optarg;
+				break;
+			case 'r':
+				cfg.region = optarg;
+				break;
+			case 't':
+				if (!int_arg("--token-ttl", optarg, 0, 100L * 365 * 86400, &v))
+					return EXIT_BADINPUT;
+				cfg.token_ttl = v;
+				break;
+			case 'A':
+				cfg.ak = optarg;
+				break;
+			case 'S':
+				cfg.sk = optarg;
+				break;
+			case 'k':
+				if (!int_arg("--max-skew", optarg, 0, 100L * 365 * 86400, &v))
+					return EXIT_BADINPUT;
+				cfg.max_skew = v;
+				break;
+			case 'h':
+				usage(stdout);
+				return 0;
+			default:
+				usage(stderr);
+				return EXIT_BADINPUT;
+		}
+	}
+	if (optind < argc)
+	{
+		fprintf(stderr, "modelarts-emulator: unexpected argument \"%s\"\n", argv[optind]);
+		return EXIT_BADINPUT;
+	}
+	if (!cfg.data_file == !cfg.generate)
+	{
+		fprintf(stderr, "modelarts-emulator: give exactly one of --data FILE and --generate SPEC\n");
+		usage(stderr);
+		return EXIT_BADINPUT;
+	}
+	if (cfg.auth == AUTH_TOKEN && (!cfg.user || !cfg.password))
+	{
+		fprintf(stderr, "modelarts-emulator: --auth token needs --user and --password\n");
+		return EXIT_BADINPUT;
+	}
+	if (cfg.auth == AUTH_AKSK && (!cfg.ak || !cfg.sk))
+	{
+		fprintf(stderr, "modelarts-emulator: --auth aksk needs --ak and --sk\n");
+		return EXIT_BADINPUT;
+	}
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (cfg.data_file ? !dataset_load(&ds, cfg.data_file, err, sizeof(err))
+		: !dataset_generate(&ds, cfg.generate, err, sizeof(err)))
+	{
+		fprintf(stderr, "%s\n", err);
+		return EXIT_BADINPUT;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	{
+		unsigned long total = 0;
+
+		for (int i = 0; i < ds.njobs; i++)
+			total += ds.jobs[i].nimages;
+		fprintf(stderr, "modelarts-emulator: loaded %d jobs, %lu images in %.3f s\n",
+				ds.njobs, total,
+				(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	}
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+	{
+		perror("modelarts-emulator: socket");
+		return 1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t) cfg.port);
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *) &addr, sizeof(addr)) != 0 ||
+		listen(fd, 1024) != 0 ||
+		getsockname(fd, (struct sockaddr *) &addr, &alen) != 0)
+	{
+		fprintf(stderr, "modelarts-emulator: cannot listen on 127.0.0.1:%d: %s\n",
+				cfg.port, strerror(errno));
+		return 1;
+	}
+
+	/* the server threads inherit this mask; only sigwait below sees them */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	auth_init();
+	if ((rc = server_run(fd)) != 0)
+		return rc;
+	printf("%d\n", ntohs(addr.sin_port));
+	fflush(stdout);
+
+	while (sigwait(&sigs, &sig) != 0)
+		;
+	fprintf(stderr, "modelarts-emulator: signal %d, shutting down\n", sig);
+	server_stop();
+	dataset_free(&ds);
+	for (int i = 0; i < cfg.nfaults; i++)
+		free(cfg.faults[i].substring);
+	free(cfg.faults);
+	return 0;
+}

@@ -1,0 +1,994 @@
+/*
+ * server.c
+ *		HTTP side of the emulator: routing, the API endpoints, faults, the
+ *		access log and the /__emulator/ control endpoints.
+ *
+ * libmicrohttpd runs one thread per connection, so a stalled answer (the
+ * "stall" fault, --latency-ms) delays only its own connection.  Routing and
+ * query parsing work on the raw request target exactly as received (taken
+ * from MHD's URI log callback), because libmicrohttpd would otherwise have
+ * decoded it already, and the emulator must judge the client's encoding:
+ * `%XX` is decoded, `+` stays a literal plus.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "emulator.h"
+
+#define MAX_BODY (1024 * 1024)
+#define MAX_SEGS 8
+
+Config		cfg;
+Dataset		ds;
+
+static FILE *access_log;
+
+/* request counters for /__emulator/stats */
+enum
+{
+	ST_TOTAL, ST_IMAGES, ST_TAGS, ST_TAGS_STATS, ST_JOBS, ST_TOKENS,
+	ST_OTHER, ST_ERRORS, ST_FAULTS, ST__COUNT
+};
+static const char *const stat_names[ST__COUNT] = {
+	"total", "images", "tags", "tags_stats", "jobs", "tokens",
+	"other", "errors", "faults"
+};
+static unsigned long stats[ST__COUNT];
+
+typedef enum Endpoint
+{
+	EP_UNKNOWN, EP_IMAGES, EP_TAGS, EP_TAGS_STATS, EP_JOBS, EP_TOKENS,
+	EP_ADMIN_STATS, EP_ADMIN_RESET
+} Endpoint;
+
+/* Per-request state, created by the URI log callback. */
+typedef struct Req
+{
+	char	   *raw;			/* request target as received */
+	char	   *method;
+	bool		started;
+	bool		truncate;		/* "truncate" fault fired */
+	Buf			body;
+} Req;
+
+typedef struct Route
+{
+	Endpoint	ep;
+	char		project[128];
+	char		job[128];
+} Route;
+
+/* ---- small helpers ---- */
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Decode %XX escapes of s[0..n) into out (room for n+1 bytes); returns the
+ * decoded length.  '+' is NOT a space: the API is not a form submission.  A
+ * '%' not followed by two hex digits is kept literally.
+ */
+size_t
+pct_decode(const char *s, size_t n, char *out)
+{
+	size_t		o = 0;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		if (s[i] == '%' && i + 2 < n &&
+			hexval((unsigned char) s[i + 1]) >= 0 &&
+			hexval((unsigned char) s[i + 2]) >= 0)
+		{
+			out[o++] = (char) (hexval((unsigned char) s[i + 1]) * 16 +
+							   hexval((unsigned char) s[i + 2]));
+			i += 2;
+		}
+		else
+			out[o++] = s[i];
+	}
+	out[o] = '\0';
+	return o;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/*
+ * Find query parameter name in the raw query string.  Returns 0 when absent,
+ * 1 when present once (value decoded into a malloc'd *val the caller frees),
+ * 2 when given more than once.  A missing '=' means an empty value.
+ */
+static int
+query_param(const char *query, const char *name, char **val)
+{
+	int			found = 0;
+	const char *p = query;
+
+	*val = NULL;
+	while (p && *p)
+	{
+		const char *amp = strchr(p, '&');
+		size_t		len = amp ? (size_t) (amp - p) : strlen(p);
+		const char *eq = memchr(p, '=', len);
+		size_t		klen = eq ? (size_t) (eq - p) : len;
+		char	   *key = malloc(klen + 1);
+
+		pct_decode(p, klen, key);
+		if (strcmp(key, name) == 0)
+		{
+			if (++found == 1)
+			{
+				size_t		vlen = eq ? len - klen - 1 : 0;
+
+				*val = malloc(vlen + 1);
+				pct_decode(eq ? eq + 1 : p + len, vlen, *val);
+			}
+		}
+		free(key);
+		p = amp ? amp + 1 : NULL;
+	}
+	if (found > 1)
+	{
+		free(*val);
+		*val = NULL;
+		return 2;
+	}
+	return found;
+}
+
+/*
+ * Parse a decimal of digits only.  Returns false for anything else; digit
+ * strings too long for int64 saturate at INT64_MAX (a valid, huge page).
+ */
+static bool
+parse_digits(const char *s, int64_t *out)
+{
+	int64_t		v = 0;
+
+	if (!*s)
+		return false;
+	for (; *s; s++)
+	{
+		if (*s < '0' || *s > '9')
+			return false;
+		if (v > (INT64_MAX - 9) / 10)
+			v = INT64_MAX;
+		else
+			v = v * 10 + (*s - '0');
+	}
+	*out = v;
+	return true;
+}
+
+static void
+route(const char *raw, Route *rt)
+{
+	char	   *segs[MAX_SEGS];
+	int			nseg = 0;
+	const char *q = strchr(raw, '?');
+	size_t		plen = q ? (size_t) (q - raw) : strlen(raw);
+	const char *p = raw;
+	const char *end = raw + plen;
+
+	memset(rt, 0, sizeof(*rt));
+	rt->ep = EP_UNKNOWN;
+	if (plen == 0 || raw[0] != '/')
+		return;
+	p++;
+	while (p <= end && nseg < MAX_SEGS)
+	{
+		const char *slash = memchr(p, '/', (size_t) (end - p));
+		size_t		len = slash ? (size_t) (slash - p) : (size_t) (end - p);
+
+		segs[nseg] = malloc(len + 1);
+		pct_decode(p, len, segs[nseg]);
+		nseg++;
+		if (!slash)
+			break;
+		p = slash + 1;
+	}
+	if (p <= end && memchr(p, '/', (size_t) (end - p)) && nseg == MAX_SEGS)
+		goto done;				/* too deep */
+
+	for (int i = 0; i < nseg; i++)
+		if (segs[i][0] == '\0')
+			goto done;			/* empty segment or trailing slash */
+
+#define SEG(i, s) (strcmp(segs[i], s) == 0)
+	if (nseg >= 3 && SEG(0, "v1") && strlen(segs[1]) < sizeof(rt->project))
+	{
+		if (nseg == 3 && SEG(2, "annotation-jobs"))
+			rt->ep = EP_JOBS;
+		else if (nseg >= 5 && SEG(2, "data-annotations") &&
+				 strlen(segs[3]) < sizeof(rt->job))
+		{
+			if (nseg == 5 && SEG(4, "images"))
+				rt->ep = EP_IMAGES;
+			else if (nseg == 5 && SEG(4, "tags"))
+				rt->ep = EP_TAGS;
+			else if (nseg == 6 && SEG(4, "tags") && SEG(5, "stats"))
+				rt->ep = EP_TAGS_STATS;
+			if (rt->ep != EP_UNKNOWN)
+				strcpy(rt->job, segs[3]);
+		}
+		if (rt->ep != EP_UNKNOWN)
+			strcpy(rt->project, segs[1]);
+	}
+	else if (nseg == 3 && SEG(0, "v3") && SEG(1, "auth") && SEG(2, "tokens"))
+		rt->ep = EP_TOKENS;
+	else if (nseg == 2 && SEG(0, "__emulator") && SEG(1, "stats"))
+		rt->ep = EP_ADMIN_STATS;
+	else if (nseg == 2 && SEG(0, "__emulator") && SEG(1, "reset"))
+		rt->ep = EP_ADMIN_RESET;
+#undef SEG
+done:
+	for (int i = 0; i < nseg; i++)
+		free(segs[i]);
+}
+
+/* ---- answering ---- */
+
+static void
+log_request(Req *r, int status, size_t bytes)
+{
+	if (!access_log)
+		return;
+	flockfile(access_log);
+	fprintf(access_log, "%s %s %d %zu\n", r->method, r->raw, status, bytes);
+	fflush(access_log);
+	funlockfile(access_log);
+}
+
+typedef struct Truncated
+{
+	char	   *data;
+	size_t		half;
+} Truncated;
+
+static ssize_t
+truncate_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	Truncated  *t = cls;
+	size_t		n;
+
+	if (pos >= t->half)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	n = t->half - (size_t) pos;
+	if (n > max)
+		n = max;
+	memcpy(buf, t->data + pos, n);
+	return (ssize_t) n;
+}
+
+static void
+truncate_free(void *cls)
+{
+	Truncated  *t = cls;
+
+	free(t->data);
+	free(t);
+}
+
+/*
+ * Queue body (a Buf whose data this takes over) with status.  hname/hvalue
+ * add one optional header.  The "truncate" fault is applied here, to
+ * whatever answer the request earned: the full Content-Length is declared,
+ * half the body sent, and the connection closed.
+ */
+static enum MHD_Result
+answer(struct MHD_Connection *conn, Req *r, unsigned int status,
+	   const char *ctype, Buf *body, const char *hname, const char *hvalue)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	size_t		logged = body->len;
+
+	if (r->truncate)
+	{
+		Truncated  *t = malloc(sizeof(Truncated));
+
+		t->data = body->data;
+		t->half = body->len / 2;
+		logged = t->half;
+		resp = MHD_create_response_from_callback(body->len, 64 * 1024,
+												 truncate_reader, t,
+												 truncate_free);
+	}
+	else
+		resp = MHD_create_response_from_buffer(body->len, body->data,
+											   MHD_RESPMEM_MUST_FREE);
+	body->data = NULL;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	if (hname)
+		MHD_add_response_header(resp, hname, hvalue);
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	if (status >= 400)
+		__atomic_add_fetch(&stats[ST_ERRORS], 1, __ATOMIC_RELAXED);
+	log_request(r, (int) status, logged);
+	return ret;
+}
+
+static enum MHD_Result
+answer_json(struct MHD_Connection *conn, Req *r, unsigned int status, Buf *b)
+{
+	return answer(conn, r, status, "application/json", b, NULL, NULL);
+}
+
+/* Answer the contract's error body. */
+static enum MHD_Result
+answer_error_hdr(struct MHD_Connection *conn, Req *r, unsigned int status,
+				 const char *code, const char *msg,
+				 const char *hname, const char *hvalue)
+{
+	Buf			b;
+
+	buf_init(&b, 256);
+	buf_puts(&b, "{\"is_success\":false,\"error_code\":");
+	json_str(&b, code);
+	buf_puts(&b, ",\"error_msg\":");
+	json_str(&b, msg);
+	buf_putc(&b, '}');
+	return answer(conn, r, status, "application/json", &b, hname, hvalue);
+}
+
+static enum MHD_Result
+answer_error(struct MHD_Connection *conn, Req *r, unsigned int status,
+			 const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static enum MHD_Result
+answer_error(struct MHD_Connection *conn, Req *r, unsigned int status,
+			 const char *code, const char *fmt, ...)
+{
+	char		msg[1024];
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return answer_error_hdr(conn, r, status, code, msg, NULL, NULL);
+}
+
+/* ---- endpoints ---- */
+
+/* Resolve the labeling job of the route, or answer 404 and return NULL. */
+static Job *
+lookup_job(struct MHD_Connection *conn, Req *r, const Route *rt,
+		   enum MHD_Result *ret)
+{
+	int64_t		id;
+	Job		   *job = NULL;
+
+	if (parse_digits(rt->job, &id) && strlen(rt->job) <= 18)
+		job = dataset_find_job(&ds, id);
+	if (!job)
+		*ret = answer_error(conn, r, 404, "ModelArts.0102",
+							"labeling job \"%s\" does not exist", rt->job);
+	return job;
+}
+
+static enum MHD_Result
+ep_images(struct MHD_Connection *conn, Req *r, const Route *rt, const char *query)
+{
+	enum MHD_Result ret;
+	Job		   *job = lookup_job(conn, r, rt, &ret);
+	char	   *v = NULL;
+	int64_t		per_page,
+				page;
+	int			n;
+	const uint32_t *idx;
+	uint32_t	count;
+	uint64_t	first;
+	size_t		total;
+	Buf			b;
+
+	if (!job)
+		return ret;
+
+	n = query_param(query, "per_page", &v);
+	if (n == 0)
+		return answer_error(conn, r, 400, "ModelArts.0104",
+							"per_page is required (an integer from 1 to 100)");
+	if (n == 2)
+		return answer_error(conn, r, 400, "ModelArts.0104",
+							"per_page is given more than once");
+	if (!parse_digits(v, &per_page) || per_page < 1 || per_page > 100)
+	{
+		ret = answer_error(conn, r, 400, "ModelArts.0104",
+						   "per_page must be an integer from 1 to 100, got \"%s\"", v);
+		free(v);
+		return ret;
+	}
+	free(v);
+
+	n = query_param(query, "page", &v);
+	if (n == 0)
+		return answer_error(conn, r, 400, "ModelArts.0104",
+							"page is required (an integer >= 1)");
+	if (n == 2)
+		return answer_error(conn, r, 400, "ModelArts.0104",
+							"page is given more than once");
+	if (!parse_digits(v, &page) || page < 1)
+	{
+		ret = answer_error(conn, r, 400, "ModelArts.0104",
+						   "page must be an integer >= 1, got \"%s\"", v);
+		free(v);
+		return ret;
+	}
+	free(v);
+
+	n = query_param(query, "tag_name", &v);
+	if (n == 2)
+		return answer_error(conn, r, 400, "ModelArts.0104",
+							"tag_name is given more than once");
+	if (n == 0)
+	{
+		idx = job->tagged;
+		count = job->ntagged;
+	}
+	else if (strcmp(v, "__none__") == 0)
+	{
+		idx = job->untagged;
+		count = job->nuntagged;
+	}
+	else
+	{
+		Tag		   *t = job_find_tag(job, v);
+
+		idx = t ? t->idx : NULL;
+		count = t ? t->count : 0;
+	}
+	free(v);
+
+	/* compare before multiplying: page may be huge */
+	first = ((uint64_t) page - 1) < ((uint64_t) count + (uint64_t) per_page - 1) / (uint64_t) per_page
+		? ((uint64_t) page - 1) * (uint64_t) per_page : count;
+	total = job->header_len + 96;
+	for (uint64_t i = first; i < count && i < first + (uint64_t) per_page; i++)
+		total += job->images[idx[i]].len + 1;
+
+	buf_init(&b, total);
+	buf_put(&b, "{\"is_success\":true,", 19);
+	buf_put(&b, job->header, job->header_len);
+	buf_printf(&b, ",\"image_count\":%u,\"images\":[", count);
+	for (uint64_t i = first; i < count && i < first + (uint64_t) per_page; i++)
+	{
+		const Image *im = &job->images[idx[i]];
+
+		if (i != first)
+			buf_putc(&b, ',');
+		buf_put(&b, im->json, im->len);
+	}
+	buf_put(&b, "]}", 2);
+	return answer_json(conn, r, 200, &b);
+}
+
+static enum MHD_Result
+ep_tags(struct MHD_Connection *conn, Req *r, const Route *rt, bool with_stats)
+{
+	enum MHD_Result ret;
+	Job		   *job = lookup_job(conn, r, rt, &ret);
+	Buf			b;
+
+	if (!job)
+		return ret;
+	buf_init(&b, 256 + job->ntags * 32);
+	if (!with_stats)
+	{
+		buf_puts(&b, "{\"is_success\":true,\"tags\":[");
+		for (uint32_t i = 0; i < job->ntags; i++)
+		{
+			if (i)
+				buf_putc(&b, ',');
+			json_str(&b, job->tags[i].name);
+		}
+		buf_puts(&b, "]}");
+	}
+	else
+	{
+		buf_puts(&b, "{\"is_success\":true,\"tag_count\":[");
+		for (uint32_t i = 0; i < job->ntags; i++)
+		{
+			if (i)
+				buf_putc(&b, ',');
+			buf_puts(&b, "{\"tag\":");
+			json_str(&b, job->tags[i].name);
+			buf_printf(&b, ",\"count\":%u}", job->tags[i].count);
+		}
+		buf_printf(&b, "],\"tags_stat\":[{\"has_tag\":true,\"count\":%u},"
+				   "{\"has_tag\":false,\"count\":%u}]}",
+				   job->ntagged, job->nuntagged);
+	}
+	return answer_json(conn, r, 200, &b);
+}
+
+/* Optional positive integer parameter with a default and an upper bound. */
+static bool
+opt_int_param(struct MHD_Connection *conn, Req *r, const char *query,
+			  const char *name, int64_t def, int64_t max, int64_t *out,
+			  enum MHD_Result *ret)
+{
+	char	   *v;
+	int			n = query_param(query, name, &v);
+
+	*out = def;
+	if (n == 0)
+		return true;
+	if (n == 2)
+	{
+		*ret = answer_error(conn, r, 400, "ModelArts.0104",
+							"%s is given more than once", name);
+		return false;
+	}
+	if (!parse_digits(v, out) || *out < 1 || *out > max)
+	{
+		if (max == INT64_MAX)
+			*ret = answer_error(conn, r, 400, "ModelArts.0104",
+								"%s must be an integer >= 1, got \"%s\"", name, v);
+		else
+			*ret = answer_error(conn, r, 400, "ModelArts.0104",
+								"%s must be an integer from 1 to %" PRId64 ", got \"%s\"",
+								name, max, v);
+		free(v);
+		return false;
+	}
+	free(v);
+	return true;
+}
+
+static enum MHD_Result
+ep_jobs(struct MHD_Connection *conn, Req *r, const char *query)
+{
+	enum MHD_Result ret;
+	int64_t		offset,
+				limit;
+	uint64_t	first;
+	Buf			b;
+
+	if (!opt_int_param(conn, r, query, "offset", 1, INT64_MAX, &offset, &ret) ||
+		!opt_int_param(conn, r, query, "limit", 10, 100, &limit, &ret))
+		return ret;
+	first = ((uint64_t) offset - 1) < (uint64_t) ds.njobs
+		? ((uint64_t) offset - 1) * (uint64_t) limit : (uint64_t) ds.njobs;
+
+	buf_init(&b, 1024);
+	buf_printf(&b, "{\"is_success\":true,\"job_total_count\":%d,\"jobs\":[", ds.njobs);
+	for (uint64_t i = first; i < (uint64_t) ds.njobs && i < first + (uint64_t) limit; i++)
+	{
+		const Job  *job = &ds.jobs[i];
+
+		if (i != first)
+			buf_putc(&b, ',');
+		buf_puts(&b, "{\"id\":");
+		json_str(&b, job->job_id);
+		buf_puts(&b, ",\"name\":");
+		json_str(&b, job->name);
+		buf_puts(&b, ",\"description\":");
+		json_str(&b, job->desc);
+		buf_puts(&b, ",\"type\":");
+		json_str(&b, job->type == 1 ? "Manual Object detection" : "Manual Image classify");
+		buf_puts(&b, ",\"path\":");
+		json_str(&b, job->path);
+		buf_printf(&b, ",\"create_time\":%" PRId64 ",\"dls_prj_id\":%" PRId64
+				   ",\"progress_detail\":{\"total_count\":%u,\"has_tag_count\":%u,"
+				   "\"not_tag_count\":%u}}",
+				   job->create_time, job->id, job->nimages, job->ntagged,
+				   job->nuntagged);
+	}
+	buf_puts(&b, "]}");
+	return answer_json(conn, r, 200, &b);
+}
+
+static enum MHD_Result
+ep_tokens(struct MHD_Connection *conn, Req *r)
+{
+	Buf			b;
+	char		token[256];
+	const char *code = NULL;
+	int			status;
+
+	buf_init(&b, 512);
+	status = auth_issue_token(r->body.data, r->body.len, &b, token,
+							  sizeof(token), &code);
+	if (status != 201)
+		return answer_json(conn, r, (unsigned) status, &b);
+	return answer(conn, r, 201, "application/json", &b, "X-Subject-Token", token);
+}
+
+static enum MHD_Result
+admin(struct MHD_Connection *conn, Endpoint ep, const char *method)
+{
+	Buf			b;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	unsigned int status = 200;
+
+	buf_init(&b, 256);
+	if (ep == EP_ADMIN_STATS && strcmp(method, "GET") == 0)
+	{
+		buf_putc(&b, '{');
+		for (int i = 0; i < ST__COUNT; i++)
+			buf_printf(&b, "%s\"%s\":%lu", i ? "," : "", stat_names[i],
+					   __atomic_load_n(&stats[i], __ATOMIC_RELAXED));
+		buf_putc(&b, '}');
+	}
+	else if (ep == EP_ADMIN_RESET && strcmp(method, "POST") == 0)
+	{
+		for (int i = 0; i < ST__COUNT; i++)
+			__atomic_store_n(&stats[i], 0, __ATOMIC_RELAXED);
+		for (int i = 0; i < cfg.nfaults; i++)
+			__atomic_store_n(&cfg.faults[i].counter, 0, __ATOMIC_RELAXED);
+		buf_puts(&b, "{\"is_success\":true}");
+	}
+	else
+	{
+		status = 405;
+		buf_printf(&b, "{\"is_success\":false,\"error_code\":\"APIG.0106\","
+				   "\"error_msg\":\"use %s on this path\"}",
+				   ep == EP_ADMIN_STATS ? "GET" : "POST");
+	}
+	resp = MHD_create_response_from_buffer(b.len, b.data, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* ---- faults ---- */
+
+bool
+fault_parse(const char *spec, Fault *f, char *err, size_t errlen)
+{
+	char	   *copy = strdup(spec),
+			   *at = strchr(copy, '@'),
+			   *kind,
+			   *every,
+			   *arg,
+			   *e;
+	static const struct
+	{
+		const char *name;
+		FaultKind	kind;
+	}			kinds[] = {
+		{"429", FAULT_429}, {"500", FAULT_500}, {"503", FAULT_503},
+		{"stall", FAULT_STALL}, {"truncate", FAULT_TRUNCATE},
+		{"badjson", FAULT_BADJSON}, {"close", FAULT_CLOSE}
+	};
+	bool		ok = false;
+
+	memset(f, 0, sizeof(*f));
+	f->arg = -1;
+	if (at)
+	{
+		*at = '\0';
+		if (at[1] == '\0')
+		{
+			snprintf(err, errlen, "--fault %s: empty substring after '@'", spec);
+			goto out;
+		}
+		f->substring = strdup(at + 1);
+	}
+	kind = copy;
+	every = strchr(copy, ':');
+	if (!every)
+	{
+		snprintf(err, errlen, "--fault %s: expected KIND:EVERY[:ARG][@SUBSTRING]", spec);
+		goto out;
+	}
+	*every++ = '\0';
+	arg = strchr(every, ':');
+	if (arg)
+		*arg++ = '\0';
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kind, kinds[i].name) == 0)
+		{
+			f->kind = kinds[i].kind;
+			ok = true;
+		}
+	if (!ok)
+	{
+		snprintf(err, errlen, "--fault %s: unknown kind \"%s\" (valid: 429, 500, 503, stall, truncate, badjson, close)",
+				 spec, kind);
+		goto out;
+	}
+	ok = false;
+	errno = 0;
+	f->every = strtoul(every, &e, 10);
+	if (e == every || *e || errno || f->every < 1 || every[0] == '-')
+	{
+		snprintf(err, errlen, "--fault %s: EVERY must be an integer >= 1", spec);
+		goto out;
+	}
+	if (arg)
+	{
+		if (f->kind != FAULT_429 && f->kind != FAULT_STALL)
+		{
+			snprintf(err, errlen, "--fault %s: only 429 (Retry-After seconds) and stall (milliseconds) take an ARG", spec);
+			goto out;
+		}
+		f->arg = strtol(arg, &e, 10);
+		if (e == arg || *e || f->arg < 0)
+		{
+			snprintf(err, errlen, "--fault %s: ARG must be an integer >= 0", spec);
+			goto out;
+		}
+	}
+	if (f->arg < 0)
+		f->arg = f->kind == FAULT_429 ? 1 : 1000;
+	ok = true;
+out:
+	free(copy);
+	if (!ok)
+	{
+		free(f->substring);
+		f->substring = NULL;
+	}
+	return ok;
+}
+
+/* Count this request against every fault; return the first that fires. */
+static Fault *
+fault_pick(const char *raw)
+{
+	Fault	   *fired = NULL;
+
+	for (int i = 0; i < cfg.nfaults; i++)
+	{
+		Fault	   *f = &cfg.faults[i];
+		unsigned long n;
+
+		if (f->substring && !strstr(raw, f->substring))
+			continue;
+		n = __atomic_add_fetch(&f->counter, 1, __ATOMIC_RELAXED);
+		if (!fired && n % f->every == 0)
+			fired = f;
+	}
+	return fired;
+}
+
+/* ---- the request handler ---- */
+
+static void *
+uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	Req		   *r = calloc(1, sizeof(Req));
+
+	(void) cls;
+	(void) conn;
+	r->raw = strdup(uri);
+	return r;
+}
+
+static void
+completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+		  enum MHD_RequestTerminationCode toe)
+{
+	Req		   *r = *con_cls;
+
+	(void) cls;
+	(void) conn;
+	(void) toe;
+	if (!r)
+		return;
+	free(r->raw);
+	free(r->method);
+	buf_free(&r->body);
+	free(r);
+	*con_cls = NULL;
+}
+
+static enum MHD_Result
+handler(void *cls, struct MHD_Connection *conn, const char *url,
+		const char *method, const char *version, const char *upload_data,
+		size_t *upload_data_size, void **con_cls)
+{
+	Req		   *r = *con_cls;
+	Route		rt;
+	const char *query;
+	Fault	   *f;
+	AuthResult	ar;
+	bool		want_post;
+
+	(void) cls;
+	(void) url;
+	(void) version;
+	if (!r)
+	{
+		r = calloc(1, sizeof(Req));
+		r->raw = strdup(url);
+		*con_cls = r;
+	}
+	if (!r->started)
+	{
+		r->started = true;
+		r->method = strdup(method);
+		buf_init(&r->body, 256);
+		return MHD_YES;
+	}
+	if (*upload_data_size)
+	{
+		if (r->body.len + *upload_data_size > MAX_BODY)
+			return MHD_NO;
+		buf_put(&r->body, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+
+	route(r->raw, &rt);
+	if (rt.ep == EP_ADMIN_STATS || rt.ep == EP_ADMIN_RESET)
+		return admin(conn, rt.ep, method);
+
+	query = strchr(r->raw, '?');
+	query = query ? query + 1 : "";
+	__atomic_add_fetch(&stats[ST_TOTAL], 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&stats[rt.ep == EP_IMAGES ? ST_IMAGES :
+							  rt.ep == EP_TAGS ? ST_TAGS :
+							  rt.ep == EP_TAGS_STATS ? ST_TAGS_STATS :
+							  rt.ep == EP_JOBS ? ST_JOBS :
+							  rt.ep == EP_TOKENS ? ST_TOKENS : ST_OTHER],
+					   1, __ATOMIC_RELAXED);
+
+	sleep_ms(cfg.latency_ms);
+
+	if ((f = fault_pick(r->raw)) != NULL)
+	{
+		__atomic_add_fetch(&stats[ST_FAULTS], 1, __ATOMIC_RELAXED);
+		switch (f->kind)
+		{
+			case FAULT_429:
+				{
+					char		ra[24];
+
+					snprintf(ra, sizeof(ra), "%ld", f->arg);
+					return answer_error_hdr(conn, r, 429, "ModelArts.0114",
+											"request too frequent (emulated fault), retry later",
+											MHD_HTTP_HEADER_RETRY_AFTER, ra);
+				}
+			case FAULT_500:
+				return answer_error(conn, r, 500, "ModelArts.0010",
+									"internal error (emulated fault)");
+			case FAULT_503:
+				return answer_error(conn, r, 503, "ModelArts.0011",
+									"service unavailable (emulated fault)");
+			case FAULT_BADJSON:
+				{
+					Buf			b;
+
+					buf_init(&b, 128);
+					buf_puts(&b, "<html><head><title>502 Bad Gateway</title></head>"
+							 "<body><h1>502 Bad Gateway</h1></body></html>\n");
+					return answer(conn, r, 200, "text/html", &b, NULL, NULL);
+				}
+			case FAULT_CLOSE:
+				log_request(r, 0, 0);
+				return MHD_NO;	/* drop the connection, no answer at all */
+			case FAULT_STALL:
+				sleep_ms(f->arg);
+				break;
+			case FAULT_TRUNCATE:
+				r->truncate = true;
+				break;
+		}
+	}
+
+	if (rt.ep == EP_UNKNOWN)
+		return answer_error(conn, r, 404, "APIG.0101",
+							"the API does not exist or has not been published in the environment");
+	want_post = rt.ep == EP_TOKENS;
+	if (strcmp(method, want_post ? "POST" : "GET") != 0)
+	{
+		char		msg[128];
+
+		snprintf(msg, sizeof(msg), "method %s is not allowed on this path; use %s",
+				 method, want_post ? "POST" : "GET");
+		return answer_error_hdr(conn, r, 405, "APIG.0106", msg,
+								MHD_HTTP_HEADER_ALLOW, want_post ? "POST" : "GET");
+	}
+	if (rt.ep == EP_TOKENS)
+		return ep_tokens(conn, r);
+
+	/* authentication, then the project, then the endpoint */
+	ar.status = 0;
+	if (cfg.auth == AUTH_TOKEN)
+		auth_check_token(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Auth-Token"),
+						 rt.project, &ar);
+	else if (cfg.auth == AUTH_AKSK)
+		auth_check_aksk(conn, method, r->raw, r->body.data, r->body.len, &ar);
+	if (ar.status)
+		return answer_error_hdr(conn, r, (unsigned) ar.status, ar.code, ar.msg,
+								NULL, NULL);
+	if (strcmp(rt.project, ds.project_id) != 0)
+		return answer_error(conn, r, 403, "ModelArts.0210",
+							"project \"%s\" in the URI is not the project of these credentials",
+							rt.project);
+
+	switch (rt.ep)
+	{
+		case EP_IMAGES:
+			return ep_images(conn, r, &rt, query);
+		case EP_TAGS:
+			return ep_tags(conn, r, &rt, false);
+		case EP_TAGS_STATS:
+			return ep_tags(conn, r, &rt, true);
+		case EP_JOBS:
+			return ep_jobs(conn, r, query);
+		default:
+			return answer_error(conn, r, 500, "ModelArts.0010", "unrouted endpoint");
+	}
+}
+
+/* ---- start and stop ---- */
+
+static struct MHD_Daemon *daemon_handle;
+
+int
+server_run(int listen_fd)
+{
+	if (cfg.access_log)
+	{
+		int			fd = open(cfg.access_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+		if (fd < 0 || fchmod(fd, 0644) != 0 || !(access_log = fdopen(fd, "w")))
+		{
+			fprintf(stderr, "modelarts-emulator: %s: %s\n", cfg.access_log, strerror(errno));
+			return EXIT_BADINPUT;
+		}
+	}
+	daemon_handle = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
+									 MHD_USE_INTERNAL_POLLING_THREAD |
+									 MHD_USE_POLL,
+									 0, NULL, NULL, handler, NULL,
+									 MHD_OPTION_LISTEN_SOCKET, listen_fd,
+									 MHD_OPTION_URI_LOG_CALLBACK, uri_logger, NULL,
+									 MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+									 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 120,
+									 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 1000,
+									 MHD_OPTION_END);
+	if (!daemon_handle)
+	{
+		fprintf(stderr, "modelarts-emulator: cannot start the HTTP server\n");
+		return 1;
+	}
+	return 0;
+}
+
+void
+server_stop(void)
+{
+	if (daemon_handle)
+		MHD_stop_daemon(daemon_handle);
+	daemon_handle = NULL;
+	if (access_log)
+		fclose(access_log);
+	access_log = NULL;
+}
