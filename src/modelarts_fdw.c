@@ -790,6 +790,9 @@ next_row(ForeignScanState *node, MaScanState *st, MaRowSource *src)
 			else
 				st->image_pending = false;
 
+			/* the image is done: move on, its row (if any) still valid */
+			if (!st->image_pending)
+				st->cur_image = st->cur_image->next;
 			if (have)
 			{
 				src->job_id = stream->job_id;
@@ -799,9 +802,7 @@ next_row(ForeignScanState *node, MaScanState *st, MaRowSource *src)
 				src->ntags = st->ntags;
 				return true;
 			}
-			if (st->image_pending)
-				continue;
-			st->cur_image = st->cur_image->next;
+			continue;
 		}
 
 		if (st->cur_image != NULL)
@@ -1056,9 +1057,12 @@ append_value_text(StringInfo buf, Node *expr, bool encode)
  * elements), as Nodes; an array parameter is one element standing for all.
  */
 static List *
-value_nodes(Node *expr)
+value_nodes(Node *expr, bool is_list)
 {
 	List	   *result = NIL;
+
+	if (!is_list)
+		return list_make1(expr);
 
 	while (IsA(expr, RelabelType))
 		expr = (Node *) ((RelabelType *) expr)->arg;
@@ -1114,7 +1118,7 @@ explain_requests(ForeignScanState *node, MaScanState *st, ExplainState *es)
 	/* the jobs, as text */
 	if (id_idx >= 0)
 	{
-		foreach(lc, value_nodes(list_nth(fsplan->fdw_exprs, id_idx)))
+		foreach(lc, value_nodes(list_nth(fsplan->fdw_exprs, id_idx), st->id_mode == MA_ID_ANY))
 		{
 			StringInfoData b;
 
@@ -1150,7 +1154,7 @@ explain_requests(ForeignScanState *node, MaScanState *st, ExplainState *es)
 			{
 				bool		keep = false;
 
-				foreach(lc, value_nodes(list_nth(fsplan->fdw_exprs, tag_idx)))
+				foreach(lc, value_nodes(list_nth(fsplan->fdw_exprs, tag_idx), st->tag_mode == MA_TAG_ANY))
 				{
 					Node	   *v = lfirst(lc);
 					StringInfoData b;
@@ -1173,7 +1177,7 @@ explain_requests(ForeignScanState *node, MaScanState *st, ExplainState *es)
 					appendStringInfoString(&b, "tag_name=");
 					append_value_text(&b, v, true);
 					if (IsA(v, Param) && st->tag_mode == MA_TAG_ANY &&
-						list_length(value_nodes(list_nth(fsplan->fdw_exprs, tag_idx))) == 1)
+						list_length(value_nodes(list_nth(fsplan->fdw_exprs, tag_idx), st->tag_mode == MA_TAG_ANY)) == 1)
 						appendStringInfoString(&b, "[each]");
 					appendStringInfoChar(&b, '&');
 					tag_parts = lappend(tag_parts, b.data);

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install what building and testing modelarts_fdw needs, from Debian 12's
+# packages.  Does nothing when everything is already there; otherwise needs
+# root (or sudo).
+set -euo pipefail
+
+pkgs=(build-essential pkg-config postgresql-15 postgresql-server-dev-15
+      postgresql-common libcurl4-openssl-dev libcjson-dev libmicrohttpd-dev
+      libssl-dev openssl curl perl libipc-run-perl wrk)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# keep the package's own cluster from being created: we make throwaway ones
+if [ ! -e /etc/postgresql-common/createcluster.d/no-main.conf ]; then
+  $SUDO mkdir -p /etc/postgresql-common/createcluster.d
+  echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.d/no-main.conf >/dev/null
+fi
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The whole test suite of modelarts_fdw, from a fresh clone:
+#   installs what is missing (Debian 12), builds and installs the extension
+#   and the emulator, starts the emulator and a throwaway PostgreSQL, runs the
+#   pg_regress suite and the TAP tests, and ends with one line:
+#   "N passed, N failed".
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+test/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+make -s all >/dev/null && $SUDO make -s install >/dev/null || {
+  echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+
+. test/lib/pg.sh
+. test/lib/emulator.sh
+
+work=$(mktemp -d /tmp/modelarts-fdw-test.XXXXXX)
+chmod 755 "$work"
+cleanup() {
+  emulator_stop
+  pg_stop "$work/pg"
+}
+trap cleanup EXIT
+
+# The emulator the regression tests talk to: the sample data, an access log
+# the tests read back, and faults on job IDs that no sample job uses.
+emulator_start --data test/data/sample.json --access-log "$work/access.log" \
+  --fault 500:1@/data-annotations/9500/ \
+  --fault 503:1@/data-annotations/9503/ \
+  --fault 429:1:1@/data-annotations/9429/ \
+  --fault 429:2:1@tag_name=indoor\&per_page=7 \
+  --fault badjson:1@/data-annotations/9601/ \
+  --fault truncate:1@/data-annotations/9602/ \
+  --fault close:1@/data-annotations/9603/ \
+  --fault stall:1:5000@/data-annotations/9604/ \
+  || { echo "0 passed, 1 failed"; exit 1; }
+chmod 644 "$work/access.log"
+export MODELARTS_ENDPOINT=$EMULATOR_URL
+export MODELARTS_ACCESS_LOG=$work/access.log
+export MODELARTS_SAMPLE=$top/test/data/sample.json
+
+pg_start "$work/pg" "$(free_port)" || { echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+
+# pg_regress: SQL files under sql/, expected output under expected/
+regress_out=$work/regress.out
+make -s installcheck PG_CONFIG="${PG_CONFIG:-pg_config}" 2>&1 | tee "$regress_out"
+rp=$(grep -cE '^(ok|test|\s)?.*\.\.\. ok' "$regress_out" || true)
+rf=$(grep -cE '\.\.\. FAILED' "$regress_out" || true)
+if [ "$rp" -eq 0 ] && [ "$rf" -eq 0 ]; then rf=1; fi
+[ -f regression.diffs ] && [ "$rf" -gt 0 ] && head -200 regression.diffs
+passed=$((passed + rp)); failed=$((failed + rf))
+echo "pg_regress: $rp passed, $rf failed"
+
+# TAP: what SQL files cannot do (the emulator itself, cancellation, auth...)
+emulator_stop
+tap_out=$work/tap.out
+perl test/lib/run_tap.pl test/t/*.t 2>&1 | tee "$tap_out"
+tp=$(sed -n 's/^TAP: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$tap_out")
+tf=$(sed -n 's/^TAP: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$tap_out")
+[ -z "$tp" ] && { tp=0; tf=1; }
+passed=$((passed + tp)); failed=$((failed + tf))
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
