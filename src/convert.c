@@ -19,6 +19,7 @@
 #include "access/htup_details.h"
 #include "access/sysattr.h"
 #include "catalog/pg_type.h"
+#include "common/shortest_dec.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -229,7 +230,7 @@ convert_json(const MaColumn *col, const cJSON *item, bool *isnull)
 	if (cJSON_IsNumber(item))
 	{
 		double		d = item->valuedouble;
-		char		buf[64];
+		char		buf[Max(64, DOUBLE_SHORTEST_DECIMAL_LEN)];
 
 		/* epoch milliseconds into a timestamp, as the API sends times */
 		if (col->typid == TIMESTAMPTZOID || col->typid == TIMESTAMPOID)
@@ -244,10 +245,11 @@ convert_json(const MaColumn *col, const cJSON *item, bool *isnull)
 						 errmsg("timestamp out of range: %.0f milliseconds since the epoch", d)));
 			return TimestampTzGetDatum((TimestampTz) rint(usecs));
 		}
+		/* integers as such; others in the shortest form that reads back */
 		if (d == rint(d) && fabs(d) < 1e15)
 			snprintf(buf, sizeof(buf), "%.0f", d);
 		else
-			snprintf(buf, sizeof(buf), "%.17g", d);
+			double_to_shortest_decimal_buf(d, buf);
 		return convert_text(col, buf);
 	}
 	if (cJSON_IsString(item) && col->typid != JSONOID && col->typid != JSONBOID)

@@ -728,6 +728,14 @@ parse_gen_spec(const char *spec, GenSpec *g, char *err, size_t errlen)
 			}
 			continue;
 		}
+		if (strcmp(tok, "seed") != 0 && strcmp(tok, "jobs") != 0 &&
+			strcmp(tok, "images") != 0 && strcmp(tok, "tags") != 0 &&
+			strcmp(tok, "detection") != 0 && strcmp(tok, "boxes") != 0)
+		{
+			snprintf(err, errlen, "--generate: unknown key \"%s\" (valid: seed, jobs, images, tags, untagged, detection, boxes)", tok);
+			ok = false;
+			break;
+		}
 		errno = 0;
 		v = strtol(eq, &e, 10);
 		if (e == eq || *e || errno || v < 0)

@@ -14,11 +14,14 @@ use IO::Socket::INET;
 use IPC::Run qw(run timeout);
 use JSON::PP;
 use POSIX qw(:sys_wait_h);
+use Test::More ();
 use Time::HiRes qw(time sleep);
 
 our @EXPORT = qw(emu_bin top_dir sample_file project_id start_emu stop_emu
   run_emu_fail http_get http_req get_json raw_http tmpdir json_decode
   load_sample expected_ids);
+
+binmode(Test::More->builder->$_, ':encoding(UTF-8)') for qw(output failure_output todo_output);
 
 my $TOP = File::Spec->rel2abs(dirname(__FILE__) . '/../../..');
 sub top_dir     { $TOP }

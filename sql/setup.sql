@@ -1,0 +1,74 @@
+-- Shared set-up for the regression tests: a server on the emulator started
+-- by test/run-tests.sh, the foreign table, a helper that reads back the
+-- requests the emulator logged, and the sample data as a plain table.
+\getenv endpoint MODELARTS_ENDPOINT
+\getenv access_log MODELARTS_ACCESS_LOG
+\getenv sample MODELARTS_SAMPLE
+
+CREATE SERVER ma FOREIGN DATA WRAPPER modelarts_fdw
+  OPTIONS (endpoint :'endpoint', project_id '0f1e2d3c4b5a69788796a5b4c3d2e1f0');
+CREATE USER MAPPING FOR CURRENT_USER SERVER ma;
+
+CREATE FOREIGN TABLE annotation_images (
+  data_annotation_id bigint,
+  image_id text,
+  image_name text,
+  url text,
+  width int,
+  height int,
+  tag_name text,
+  tags text[],
+  annotations jsonb,
+  create_time timestamptz
+) SERVER ma OPTIONS (resource 'images');
+
+-- emulator_requests(): the requests logged since the last call, without the
+-- byte counts (they follow the JSON layout, not the FDW's behaviour)
+CREATE TABLE emulator_log (path text, pos int);
+INSERT INTO emulator_log VALUES (:'access_log', 0);
+CREATE FUNCTION emulator_requests() RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE
+  p text;
+  n int;
+  content text;
+BEGIN
+  SELECT path, pos INTO p, n FROM emulator_log;
+  content := pg_read_file(p);
+  UPDATE emulator_log SET pos = length(content);
+  RETURN QUERY
+    SELECT regexp_replace(
+             replace(l, '/v1/0f1e2d3c4b5a69788796a5b4c3d2e1f0/', '/v1/P/'),
+             ' [0-9]+$', '')
+    FROM regexp_split_to_table(substr(content, n + 1), E'\n') WITH ORDINALITY AS t(l, i)
+    WHERE l <> ''
+    ORDER BY i;
+END $$;
+SELECT count(*) >= 0 AS drained FROM emulator_requests();
+
+-- The sample dataset as a local table in the FDW's row model: one row per
+-- (image, distinct tag), one row with a NULL tag for an untagged image.
+CREATE TABLE sample_doc AS SELECT pg_read_file(:'sample')::jsonb AS doc;
+CREATE TABLE local_images AS
+SELECT (j->>'project_id')::bigint AS data_annotation_id,
+       i->>'image_id' AS image_id,
+       i->>'image_name' AS image_name,
+       i->>'url' AS url,
+       (i->'size'->>0)::int AS width,
+       (i->'size'->>1)::int AS height,
+       t.tag AS tag_name,
+       (SELECT array_agg(x.tag ORDER BY x.first)
+          FROM (SELECT coalesce(e->>'tag', e#>>'{}') AS tag, min(o) AS first
+                  FROM jsonb_array_elements(i->'tags') WITH ORDINALITY AS a(e, o)
+                 GROUP BY 1) x) AS tags,
+       i->'tags' AS annotations,
+       to_timestamp((i->>'create_time')::bigint / 1000.0) AS create_time
+FROM sample_doc,
+     jsonb_array_elements(doc->'jobs') AS j,
+     jsonb_array_elements(j->'images') AS i
+     LEFT JOIN LATERAL (
+       SELECT DISTINCT coalesce(e->>'tag', e#>>'{}') AS tag
+       FROM jsonb_array_elements(i->'tags') AS e) t ON true;
+SELECT data_annotation_id, count(*) AS rows, count(DISTINCT image_id) AS images,
+       count(*) FILTER (WHERE tag_name IS NULL) AS untagged
+FROM local_images GROUP BY 1 ORDER BY 1;
