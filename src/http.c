@@ -689,8 +689,9 @@ ma_report_transport_error(MaConnection *conn, CURL *easy, const char *base,
 			if (connect_time == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-						 errmsg("could not connect to ModelArts endpoint \"%s\": %s",
-								base, curl_easy_strerror(rc)),
+						 errmsg("could not connect to ModelArts endpoint \"%s\": timed out after %d ms",
+								base, Min(conn->server.connect_timeout_ms,
+										  conn->server.request_timeout_ms)),
 						 errbuf[0] ? errdetail("%s.", errbuf) : 0));
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),

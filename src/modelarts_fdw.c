@@ -1124,6 +1124,10 @@ explain_requests(ForeignScanState *node, MaScanState *st, ExplainState *es)
 
 			initStringInfo(&b);
 			append_value_text(&b, lfirst(lc), true);
+			if (IsA(lfirst(lc), Param) && st->id_mode == MA_ID_ANY &&
+				exprType(lfirst(lc)) != INT8OID && exprType(lfirst(lc)) != INT4OID &&
+				exprType(lfirst(lc)) != INT2OID)
+				appendStringInfoString(&b, "[each]");
 			if (!IsA(lfirst(lc), Const))
 				consts = false;
 			else if (((Const *) lfirst(lc))->constisnull)
@@ -1272,10 +1276,14 @@ explain_requests(ForeignScanState *node, MaScanState *st, ExplainState *es)
 			StringInfoData b;
 
 			initStringInfo(&b);
-			appendStringInfoString(&b, "GET ");
-			ma_append_images_path(&b, st->project_id, (char *) lfirst(lc));
+			/* the job is digits or "$n": shown as it is, not encoded */
+			appendStringInfoString(&b, "GET /v1/");
+			ma_append_encoded(&b, st->project_id);
+			appendStringInfo(&b, "/data-annotations/%s/images", (char *) lfirst(lc));
 			appendStringInfo(&b, "?%s%s", (char *) lfirst(lc2), page_query);
-			requests = lappend(requests, b.data);
+			/* IN ('a', 'a') is one stream, as at execution */
+			if (!list_member(requests, makeString(b.data)))
+				requests = lappend(requests, makeString(b.data));
 		}
 	}
 
@@ -1284,10 +1292,16 @@ explain_requests(ForeignScanState *node, MaScanState *st, ExplainState *es)
 	else if (es->format == EXPLAIN_FORMAT_TEXT)
 	{
 		foreach(lc, requests)
-			ExplainPropertyText("Remote request", lfirst(lc), es);
+			ExplainPropertyText("Remote request", strVal(lfirst(lc)), es);
 	}
 	else
-		ExplainPropertyList("Remote requests", requests, es);
+	{
+		List	   *texts = NIL;
+
+		foreach(lc, requests)
+			texts = lappend(texts, strVal(lfirst(lc)));
+		ExplainPropertyList("Remote requests", texts, es);
+	}
 	if (requests != NIL)
 		ExplainPropertyText("Remote paging", paging, es);
 }
