@@ -358,10 +358,17 @@ modelartsGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 		return;
 
 	estimate_scan(info, &rows, &startup, &total);
-	window = (double) fextra->count_est + (double) fextra->offset_est;
-	if (fextra->count_est <= 0)
-		window = rows;
-	rows = Min(rows, (double) Max(fextra->count_est, 1));
+	/*
+	 * The window's share of the scan.  With a LIMIT the planner cannot see
+	 * (a parameter), assume 10% as preprocess_limit does for the Limit path.
+	 */
+	if (fextra->count_est > 0)
+		window = (double) fextra->count_est + (double) Max(fextra->offset_est, 0);
+	else if (parse->limitCount != NULL && !IsA(parse->limitCount, Const))
+		window = 0.10 * input_rel->rows;
+	else
+		window = input_rel->rows;
+	rows = Min(input_rel->rows, Max(fextra->count_est > 0 ? (double) fextra->count_est : window, 1.0));
 
 	/*
 	 * Fetching only the window's pages is never dearer than a Limit over the

@@ -1,0 +1,166 @@
+# Fault injection (--fault KIND:EVERY[:ARG][@SUBSTRING]) and --latency-ms.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use EmulatorTest;
+use IO::Socket::INET;
+use Test::More;
+use Time::HiRes qw(time);
+
+my $P = project_id();
+my $log = tmpdir() . '/faults.log';
+my $emu = start_emu('--data', sample_file(), '--access-log', $log,
+	'--fault', '429:2:7@tag_name=cat',
+	'--fault', '500:1@tags/stats',
+	'--fault', '503:3@annotation-jobs',
+	'--fault', 'badjson:1@page=22',
+	'--fault', 'truncate:1@page=33',
+	'--fault', 'close:1@page=44',
+	'--fault', 'stall:1:1500@page=55');
+my $B = "$emu->{base}/v1/$P";
+my $img = "$B/data-annotations/282/images?per_page=100";
+my $cat = "$img&page=1&tag_name=cat";
+
+# 429 on every 2nd request whose target contains tag_name=cat
+{
+	my @st = map { (get_json($cat))[0] } 1 .. 4;
+	is_deeply(\@st, [200, 429, 200, 429], '429:2: every second matching request');
+	my ($st, $d, $res) = get_json("$B/data-annotations/282/tags");
+	is($st, 200, '429: a non-matching request is not counted or faulted');
+	($st, $d, $res) = get_json($cat);
+	is($st, 200, '429: counting resumes (5th)');
+	($st, $d, $res) = get_json($cat);
+	is_deeply([ $st, $d->{error_code}, $d->{is_success}, $res->{headers}{'retry-after'} ],
+		[ 429, 'ModelArts.0114', JSON::PP::false, 7 ], '429: ModelArts.0114 with Retry-After: ARG');
+	is($res->{headers}{'content-type'}, 'application/json', '429: JSON');
+	http_get("$emu->{base}/__emulator/stats") for 1 .. 3;
+	($st) = get_json($cat);
+	is($st, 200, '429: /__emulator requests do not count (7th)');
+	($st) = get_json($cat);
+	is($st, 429, '429: 8th');
+}
+
+# 500 on every tags/stats request
+{
+	for (1 .. 2) {
+		my ($st, $d) = get_json("$B/data-annotations/283/tags/stats");
+		is_deeply([ $st, $d->{error_code} ], [ 500, 'ModelArts.0010' ], "500:1: every time ($_)");
+	}
+	my ($st) = get_json("$B/data-annotations/283/tags");
+	is($st, 200, '500: /tags does not match "tags/stats"');
+}
+
+# 503 on every third annotation-jobs request
+{
+	my @st = map { (get_json("$B/annotation-jobs"))[0] } 1 .. 6;
+	is_deeply(\@st, [200, 200, 503, 200, 200, 503], '503:3: every third');
+	my @more = map { (get_json("$B/annotation-jobs"))[0] } 7 .. 10;
+	is_deeply(\@more, [200, 200, 503, 200], '503:3: 7th to 10th');
+}
+
+# badjson: 200 whose body is not JSON
+{
+	my $res = http_get("$img&page=22");
+	is($res->{status}, 200, 'badjson: status 200');
+	like($res->{content}, qr/^<html>/, 'badjson: an HTML body');
+	ok(!eval { json_decode($res->{content}); 1 }, 'badjson: body does not parse as JSON');
+}
+
+# truncate: full Content-Length declared, about half sent, connection closed
+{
+	my $full = length(http_get("$img&page=1")->{content});
+	my ($buf) = raw_http($emu->{port},
+		"GET /v1/$P/data-annotations/282/images?per_page=100&page=33 HTTP/1.1\r\nHost: x\r\n\r\n");
+	my ($head, $body) = split /\r\n\r\n/, $buf, 2;
+	my ($cl) = $head =~ /^Content-Length: (\d+)/mi;
+	like($head, qr{^HTTP/1\.1 200}, 'truncate: 200 status line');
+	ok($cl > 0 && $cl > length($body), "truncate: Content-Length $cl > body sent " . length($body));
+	ok(abs(length($body) - int($cl / 2)) <= 1, 'truncate: about half the body sent');
+	my $res = http_get("$img&page=33");
+	is($res->{status}, 599, 'truncate: HTTP client sees an incomplete answer');
+}
+
+# close: connection closed with no answer at all
+{
+	my ($buf) = raw_http($emu->{port},
+		"GET /v1/$P/data-annotations/282/images?per_page=100&page=44 HTTP/1.1\r\nHost: x\r\n\r\n");
+	is($buf, '', 'close: nothing received, connection closed');
+}
+
+# stall: the stalled answer waits ARG ms; other connections do not
+{
+	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $emu->{port}) or die;
+	my $t0 = time;
+	print $s "GET /v1/$P/data-annotations/282/images?per_page=1&page=55 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	select(undef, undef, undef, 0.2);
+	my $t1 = time;
+	my ($st) = get_json("$B/data-annotations/285/tags");
+	my $other = time - $t1;
+	is($st, 200, 'stall: another connection is served meanwhile');
+	ok($other < 0.5, sprintf('stall: ... without waiting (%.3f s)', $other));
+	local $/;
+	my $resp = <$s>;
+	my $stalled = time - $t0;
+	like($resp, qr{^HTTP/1\.1 200 OK\r\n}, 'stall: then answers normally');
+	like($resp, qr/"image_count":/, 'stall: with the real body');
+	ok($stalled >= 1.5 && $stalled < 5, sprintf('stall: took %.3f s (ARG 1500 ms)', $stalled));
+}
+
+# stats count faults; the access log shows what happened
+{
+	my (undef, $d) = get_json("$emu->{base}/__emulator/stats");
+	open(my $fh, '<', $log) or die;
+	my @lines = <$fh>;
+	# HTTP::Tiny retries a GET once when a reused connection breaks
+	my $ntrunc = grep { m{page=33 } } @lines;
+	ok($ntrunc >= 2, "log: truncate requests logged ($ntrunc)");
+	is($d->{faults}, 4 + 2 + 3 + 1 + $ntrunc + 1 + 1, 'stats: faults counted');
+	is(scalar(grep { / 429 \d+$/ } @lines), 4, 'log: four 429 lines');
+	ok(scalar(grep { m{page=44 0 0$} } @lines), 'log: close logged as status 0, 0 bytes');
+	my ($tr) = grep { m{page=33 200 } } @lines;
+	like($tr, qr/ 200 (\d+)$/, 'log: truncate logged with the bytes actually sent');
+
+	# reset zeroes fault counters too
+	http_req('POST', "$emu->{base}/__emulator/reset");
+	my @st = map { (get_json($cat))[0] } 1 .. 2;
+	is_deeply(\@st, [200, 429], 'reset: fault counting starts over');
+}
+is(stop_emu($emu), 0, 'exit 0 after faults');
+
+# --latency-ms
+{
+	my $e = start_emu('--data', sample_file(), '--latency-ms', '300');
+	my $t0 = time;
+	my ($st) = get_json("$e->{base}/v1/$P/annotation-jobs");
+	my $dt = time - $t0;
+	is($st, 200, 'latency: answers');
+	ok($dt >= 0.3 && $dt < 2, sprintf('latency: took %.3f s (300 ms)', $dt));
+	$t0 = time;
+	http_get("$e->{base}/__emulator/stats");
+	ok(time - $t0 < 0.25, 'latency: not on /__emulator');
+	stop_emu($e);
+}
+
+# fault applies to every matching request when EVERY=1, no substring
+{
+	my $e = start_emu('--data', sample_file(), '--fault', '500:1');
+	my @st = map { (get_json("$e->{base}/v1/$P/annotation-jobs"))[0] } 1 .. 3;
+	is_deeply(\@st, [500, 500, 500], 'no substring: every API request');
+	is(http_get("$e->{base}/__emulator/stats")->{status}, 200, 'no substring: /__emulator untouched');
+	stop_emu($e);
+}
+
+# bad --fault specs
+for my $bad (['boom:1', '--fault boom:1: unknown kind "boom" (valid: 429, 500, 503, stall, truncate, badjson, close)'],
+	['429', '--fault 429: expected KIND:EVERY[:ARG][@SUBSTRING]'],
+	['429:0', '--fault 429:0: EVERY must be an integer >= 1'],
+	['500:1:5', '--fault 500:1:5: only 429 (Retry-After seconds) and stall (milliseconds) take an ARG'],
+	['stall:1:x', '--fault stall:1:x: ARG must be an integer >= 0'],
+	['close:1@', q{--fault close:1@: empty substring after '@'}]) {
+	my ($rc, $out, $err) = run_emu_fail('--data', sample_file(), '--fault', $bad->[0]);
+	is($rc, 2, "--fault $bad->[0]: exit 2");
+	is($err, "modelarts-emulator: $bad->[1]\n", "--fault $bad->[0]: message");
+}
+
+done_testing();
