@@ -46,6 +46,18 @@ BEGIN
 END $$;
 SELECT count(*) >= 0 AS drained FROM emulator_requests();
 
+-- try_query(q): run q; its error as SQLSTATE and message, with the
+-- emulator's port (which changes from run to run) masked
+CREATE FUNCTION try_query(q text) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE q;
+  RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+  RETURN regexp_replace(SQLSTATE || ': ' || SQLERRM,
+                        '127\.0\.0\.1:[0-9]+', '127.0.0.1:PORT', 'g');
+END $$;
+
 -- The sample dataset as a local table in the FDW's row model: one row per
 -- (image, distinct tag), one row with a NULL tag for an untagged image.
 CREATE TABLE sample_doc AS SELECT pg_read_file(:'sample')::jsonb AS doc;
@@ -57,10 +69,10 @@ SELECT (j->>'project_id')::bigint AS data_annotation_id,
        (i->'size'->>0)::int AS width,
        (i->'size'->>1)::int AS height,
        t.tag AS tag_name,
-       (SELECT array_agg(x.tag ORDER BY x.first)
-          FROM (SELECT coalesce(e->>'tag', e#>>'{}') AS tag, min(o) AS first
-                  FROM jsonb_array_elements(i->'tags') WITH ORDINALITY AS a(e, o)
-                 GROUP BY 1) x) AS tags,
+       coalesce((SELECT array_agg(x.tag ORDER BY x.first)
+                   FROM (SELECT coalesce(e->>'tag', e#>>'{}') AS tag, min(o) AS first
+                           FROM jsonb_array_elements(i->'tags') WITH ORDINALITY AS a(e, o)
+                          GROUP BY 1) x), '{}') AS tags,
        i->'tags' AS annotations,
        to_timestamp((i->>'create_time')::bigint / 1000.0) AS create_time
 FROM sample_doc,

@@ -111,8 +111,6 @@ sub eq_deeply_json {
 	}
 	is($d->{is_success}, JSON::PP::true, 'images: is_success true');
 	ok(!exists $d->{error_code}, 'images: no error_code on success');
-	my ($x100) = grep { ($_->{camera} // '') eq 'X100' && defined $_->{score} && $_->{score} == 0.87 }
-	  map { @{ get_json("$B/data-annotations/282/images?per_page=100&page=$_")->[1]{images} || [] } } ();
 	my @all;
 	for my $p (1 .. 3) {
 		my (undef, $dd) = get_json("$B/data-annotations/282/images?per_page=100&page=$p&tag_name=cat");
