@@ -57,7 +57,7 @@ SELECT * FROM annotation_images WHERE data_annotation_id = 9604;
 RESET statement_timeout;
 -- and by the server's request_timeout
 ALTER SERVER ma OPTIONS (ADD request_timeout '0.5');
-SELECT * FROM annotation_images WHERE data_annotation_id = 9604;
+SELECT try_query('SELECT * FROM annotation_images WHERE data_annotation_id = 9604');
 ALTER SERVER ma OPTIONS (DROP request_timeout);
 SELECT count(*) FROM annotation_images WHERE data_annotation_id = 285 AND tag_name = 'x';
 
