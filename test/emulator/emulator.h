@@ -159,6 +159,8 @@ typedef struct Config
 	const char *ak;
 	const char *sk;
 	long		max_skew;
+	const char *tls_cert;		/* PEM file: serve HTTPS; NULL for HTTP */
+	const char *tls_key;
 } Config;
 
 extern Config cfg;

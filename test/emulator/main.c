@@ -43,6 +43,8 @@ usage(FILE *f)
 			"  --token-ttl SECONDS   token lifetime (86400)\n"
 			"  --ak AK --sk SK       access key pair (aksk mode)\n"
 			"  --max-skew SECONDS    allowed X-Sdk-Date skew (900)\n"
+			"  --tls-cert FILE --tls-key FILE   serve HTTPS with this PEM certificate\n"
+			"                        (chain) and key instead of HTTP\n"
 			"  --help\n");
 }
 
@@ -81,6 +83,8 @@ main(int argc, char **argv)
 		{"ak", required_argument, NULL, 'A'},
 		{"sk", required_argument, NULL, 'S'},
 		{"max-skew", required_argument, NULL, 'k'},
+		{"tls-cert", required_argument, NULL, 'C'},
+		{"tls-key", required_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -173,6 +177,12 @@ main(int argc, char **argv)
 					return EXIT_BADINPUT;
 				cfg.max_skew = v;
 				break;
+			case 'C':
+				cfg.tls_cert = optarg;
+				break;
+			case 'K':
+				cfg.tls_key = optarg;
+				break;
 			case 'h':
 				usage(stdout);
 				return 0;
@@ -195,6 +205,11 @@ main(int argc, char **argv)
 	if (cfg.auth == AUTH_TOKEN && (!cfg.user || !cfg.password))
 	{
 		fprintf(stderr, "modelarts-emulator: --auth token needs --user and --password\n");
+		return EXIT_BADINPUT;
+	}
+	if (!cfg.tls_cert != !cfg.tls_key)
+	{
+		fprintf(stderr, "modelarts-emulator: --tls-cert and --tls-key go together\n");
 		return EXIT_BADINPUT;
 	}
 	if (cfg.auth == AUTH_AKSK && (!cfg.ak || !cfg.sk))

@@ -950,10 +950,49 @@ handler(void *cls, struct MHD_Connection *conn, const char *url,
 /* ---- start and stop ---- */
 
 static struct MHD_Daemon *daemon_handle;
+static char *tls_cert_pem;
+static char *tls_key_pem;
+
+/* Read a whole (PEM) file, NUL-terminated, malloc'd; NULL with a message. */
+static char *
+read_pem(const char *file)
+{
+	FILE	   *f = fopen(file, "rb");
+	Buf			b;
+	char		chunk[4096];
+	size_t		n;
+
+	if (!f)
+	{
+		fprintf(stderr, "modelarts-emulator: %s: %s\n", file, strerror(errno));
+		return NULL;
+	}
+	buf_init(&b, 4096);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_put(&b, chunk, n);
+	fclose(f);
+	buf_putc(&b, '\0');
+	return b.data;
+}
 
 int
 server_run(int listen_fd)
 {
+	unsigned int flags = MHD_USE_THREAD_PER_CONNECTION |
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+
+	if (cfg.tls_cert)
+	{
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		{
+			fprintf(stderr, "modelarts-emulator: this libmicrohttpd has no TLS support\n");
+			return EXIT_BADINPUT;
+		}
+		if (!(tls_cert_pem = read_pem(cfg.tls_cert)) ||
+			!(tls_key_pem = read_pem(cfg.tls_key)))
+			return EXIT_BADINPUT;
+		flags |= MHD_USE_TLS;
+	}
 	if (cfg.access_log)
 	{
 		int			fd = open(cfg.access_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -964,19 +1003,26 @@ server_run(int listen_fd)
 			return EXIT_BADINPUT;
 		}
 	}
-	daemon_handle = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
-									 MHD_USE_INTERNAL_POLLING_THREAD |
-									 MHD_USE_POLL,
+	/*
+	 * Without TLS the option list ends where the certificate options would
+	 * begin, so that one call serves both cases.
+	 */
+	daemon_handle = MHD_start_daemon(flags,
 									 0, NULL, NULL, handler, NULL,
 									 MHD_OPTION_LISTEN_SOCKET, listen_fd,
 									 MHD_OPTION_URI_LOG_CALLBACK, uri_logger, NULL,
 									 MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 									 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 120,
 									 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 1000,
+									 cfg.tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+									 tls_cert_pem,
+									 MHD_OPTION_HTTPS_MEM_KEY, tls_key_pem,
 									 MHD_OPTION_END);
 	if (!daemon_handle)
 	{
-		fprintf(stderr, "modelarts-emulator: cannot start the HTTP server\n");
+		fprintf(stderr, "modelarts-emulator: cannot start the HTTP%s server%s\n",
+				cfg.tls_cert ? "S" : "",
+				cfg.tls_cert ? " (is the key the certificate's, and both PEM?)" : "");
 		return 1;
 	}
 	return 0;
@@ -991,4 +1037,7 @@ server_stop(void)
 	if (access_log)
 		fclose(access_log);
 	access_log = NULL;
+	free(tls_cert_pem);
+	free(tls_key_pem);
+	tls_cert_pem = tls_key_pem = NULL;
 }
