@@ -41,7 +41,11 @@ emulator_start --data test/data/sample.json --access-log "$work/access.log" \
 chmod 644 "$work/access.log"
 export MODELARTS_ENDPOINT=$EMULATOR_URL
 export MODELARTS_ACCESS_LOG=$work/access.log
-export MODELARTS_SAMPLE=$top/test/data/sample.json
+# the server reads the sample with pg_read_file: give it a copy it can reach
+# whatever the permissions of the checkout
+cp test/data/sample.json "$work/sample.json"
+chmod 644 "$work/sample.json"
+export MODELARTS_SAMPLE=$work/sample.json
 
 pg_start "$work/pg" "$(free_port)" || { echo "0 passed, 1 failed"; exit 1; }
 
