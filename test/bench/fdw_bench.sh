@@ -67,9 +67,9 @@ SQL
 
   # the transport baseline: the same pages (tagged stream, then untagged)
   tagged=$(curl -s "$EMULATOR_URL/v1/$project/data-annotations/1/images?per_page=1&page=1" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["image_count"])')
+    sed -n 's/.*"image_count": *\([0-9]*\).*/\1/p')
   untagged=$(curl -s "$EMULATOR_URL/v1/$project/data-annotations/1/images?tag_name=__none__&per_page=1&page=1" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["image_count"])')
+    sed -n 's/.*"image_count": *\([0-9]*\).*/\1/p')
   urls=$work/urls
   : >"$urls"
   for ((p = 1; p <= (tagged + 99) / 100; p++)); do
