@@ -129,7 +129,8 @@ typedef enum FaultKind
 	FAULT_STALL,
 	FAULT_TRUNCATE,
 	FAULT_BADJSON,
-	FAULT_CLOSE
+	FAULT_CLOSE,
+	FAULT_SHAPE					/* 200, valid JSON without "images" */
 } FaultKind;
 
 typedef struct Fault

@@ -36,7 +36,7 @@ usage(FILE *f)
 			"  --latency-ms N        delay every API answer by N ms\n"
 			"  --access-log FILE     one line per API request: METHOD TARGET STATUS BYTES\n"
 			"  --fault KIND:EVERY[:ARG][@SUBSTRING]   repeatable; KIND is 429, 500, 503,\n"
-			"                        stall, truncate, badjson or close\n"
+			"                        stall, truncate, badjson, close or shape\n"
 			"  --auth none|token|aksk\n"
 			"  --user U --password P --domain D   IAM credentials (token mode)\n"
 			"  --region NAME         project name accepted in token scope (cn-north-4)\n"

@@ -682,7 +682,8 @@ fault_parse(const char *spec, Fault *f, char *err, size_t errlen)
 	}			kinds[] = {
 		{"429", FAULT_429}, {"500", FAULT_500}, {"503", FAULT_503},
 		{"stall", FAULT_STALL}, {"truncate", FAULT_TRUNCATE},
-		{"badjson", FAULT_BADJSON}, {"close", FAULT_CLOSE}
+		{"badjson", FAULT_BADJSON}, {"close", FAULT_CLOSE},
+		{"shape", FAULT_SHAPE}
 	};
 	bool		ok = false;
 
@@ -717,7 +718,7 @@ fault_parse(const char *spec, Fault *f, char *err, size_t errlen)
 		}
 	if (!ok)
 	{
-		snprintf(err, errlen, "--fault %s: unknown kind \"%s\" (valid: 429, 500, 503, stall, truncate, badjson, close)",
+		snprintf(err, errlen, "--fault %s: unknown kind \"%s\" (valid: 429, 500, 503, stall, truncate, badjson, close, shape)",
 				 spec, kind);
 		goto out;
 	}
@@ -888,6 +889,15 @@ handler(void *cls, struct MHD_Connection *conn, const char *url,
 					buf_puts(&b, "<html><head><title>502 Bad Gateway</title></head>"
 							 "<body><h1>502 Bad Gateway</h1></body></html>\n");
 					return answer(conn, r, 200, "text/html", &b, NULL, NULL);
+				}
+			case FAULT_SHAPE:
+				{
+					Buf			b;
+
+					buf_init(&b, 128);
+					buf_puts(&b, "{\"is_success\": true, \"project_id\": 282, "
+							 "\"images\": {\"image_id\": \"not an array\"}}");
+					return answer(conn, r, 200, "application/json", &b, NULL, NULL);
 				}
 			case FAULT_CLOSE:
 				log_request(r, 0, 0);

@@ -17,7 +17,8 @@ my $emu = start_emu('--data', sample_file(), '--access-log', $log,
 	'--fault', 'badjson:1@page=22',
 	'--fault', 'truncate:1@page=33',
 	'--fault', 'close:1@page=44',
-	'--fault', 'stall:1:1500@page=55');
+	'--fault', 'stall:1:1500@page=55',
+	'--fault', 'shape:1@page=66');
 my $B = "$emu->{base}/v1/$P";
 my $img = "$B/data-annotations/282/images?per_page=100";
 my $cat = "$img&page=1&tag_name=cat";
@@ -65,6 +66,14 @@ my $cat = "$img&page=1&tag_name=cat";
 	is($res->{status}, 200, 'badjson: status 200');
 	like($res->{content}, qr/^<html>/, 'badjson: an HTML body');
 	ok(!eval { json_decode($res->{content}); 1 }, 'badjson: body does not parse as JSON');
+}
+
+# shape: 200 with valid JSON whose "images" is not an array
+{
+	my ($st, $d) = get_json("$img&page=66");
+	is($st, 200, 'shape: status 200');
+	is($d->{is_success}, JSON::PP::true, 'shape: is_success true');
+	is(ref $d->{images}, 'HASH', 'shape: "images" is an object, not an array');
 }
 
 # truncate: full Content-Length declared, about half sent, connection closed
@@ -115,7 +124,7 @@ my $cat = "$img&page=1&tag_name=cat";
 	# HTTP::Tiny retries a GET once when a reused connection breaks
 	my $ntrunc = grep { m{page=33 } } @lines;
 	ok($ntrunc >= 2, "log: truncate requests logged ($ntrunc)");
-	is($d->{faults}, 4 + 2 + 3 + 1 + $ntrunc + 1 + 1, 'stats: faults counted');
+	is($d->{faults}, 4 + 2 + 3 + 1 + $ntrunc + 1 + 1 + 1, 'stats: faults counted (shape included)');
 	is(scalar(grep { / 429 \d+$/ } @lines), 4, 'log: four 429 lines');
 	ok(scalar(grep { m{page=44 0 0$} } @lines), 'log: close logged as status 0, 0 bytes');
 	my ($tr) = grep { m{page=33 200 } } @lines;
@@ -152,7 +161,7 @@ is(stop_emu($emu), 0, 'exit 0 after faults');
 }
 
 # bad --fault specs
-for my $bad (['boom:1', '--fault boom:1: unknown kind "boom" (valid: 429, 500, 503, stall, truncate, badjson, close)'],
+for my $bad (['boom:1', '--fault boom:1: unknown kind "boom" (valid: 429, 500, 503, stall, truncate, badjson, close, shape)'],
 	['429', '--fault 429: expected KIND:EVERY[:ARG][@SUBSTRING]'],
 	['429:0', '--fault 429:0: EVERY must be an integer >= 1'],
 	['500:1:5', '--fault 500:1:5: only 429 (Retry-After seconds) and stall (milliseconds) take an ARG'],
