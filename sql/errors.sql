@@ -35,6 +35,8 @@ SELECT * FROM other_images;
 
 -- malformed answers: not JSON, cut short, connection closed
 SELECT * FROM annotation_images WHERE data_annotation_id = 9601;
+-- JSON, but not the expected shape
+SELECT * FROM annotation_images WHERE data_annotation_id = 9605;
 -- (try_query masks the emulator's port, which changes from run to run)
 SELECT try_query('SELECT * FROM annotation_images WHERE data_annotation_id = 9602');
 SELECT try_query('SELECT * FROM annotation_images WHERE data_annotation_id = 9603');

@@ -34,6 +34,7 @@ emulator_start --data test/data/sample.json --access-log "$work/access.log" \
   --fault 429:1:1@/data-annotations/9429/ \
   --fault 429:2:1@tag_name=indoor\&per_page=7 \
   --fault badjson:1@/data-annotations/9601/ \
+  --fault shape:1@/data-annotations/9605/ \
   --fault truncate:1@/data-annotations/9602/ \
   --fault close:1@/data-annotations/9603/ \
   --fault stall:1:5000@/data-annotations/9604/ \
