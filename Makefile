@@ -4,11 +4,11 @@ EXTENSION = modelarts_fdw
 EXTVERSION = 0.1.0
 MODULE_big = modelarts_fdw
 OBJS = src/modelarts_fdw.o src/option.o src/plan.o src/convert.o \
-	src/connection.o src/http.o src/auth.o
+	src/connection.o src/http.o src/auth.o src/resource.o src/import.o
 DATA = sql/modelarts_fdw--0.1.0.sql
 PGFILEDESC = "modelarts_fdw - foreign data wrapper for ModelArts labeling jobs"
 
-REGRESS = setup options row_model pushdown limit_offset errors compare
+REGRESS = setup options row_model pushdown limit_offset errors compare resources join import
 REGRESS_OPTS = --load-extension=modelarts_fdw
 
 PG_CONFIG ?= pg_config

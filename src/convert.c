@@ -44,9 +44,12 @@ static Datum convert_tags(const MaColumn *col, const char **tags, int ntags);
  * Describe the columns of rel that the scan fills: those in attrs_used (as
  * pull_varattnos offsets them), or all of them when a whole-row reference
  * is among them.  Returns a palloc'd array; *ncolumns gets its length.
+ * The image-shaped columns (tag_name, tags, width...) exist only for the
+ * images resource; elsewhere those names read plain keys of the row object.
  */
 MaColumn *
-ma_describe_columns(Relation rel, Bitmapset *attrs_used, int *ncolumns)
+ma_describe_columns(Relation rel, MaResource resource, Bitmapset *attrs_used,
+					int *ncolumns)
 {
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	MaColumn   *columns = palloc0(sizeof(MaColumn) * Max(tupdesc->natts, 1));
@@ -79,6 +82,8 @@ ma_describe_columns(Relation rel, Bitmapset *attrs_used, int *ncolumns)
 
 		if (strcmp(col->key, "data_annotation_id") == 0)
 			col->kind = MA_COL_ANNOTATION_ID;
+		else if (resource != MA_RESOURCE_IMAGES)
+			col->kind = MA_COL_KEY;
 		else if (strcmp(col->key, "tag_name") == 0)
 			col->kind = MA_COL_TAG_NAME;
 		else if (strcmp(col->key, "tags") == 0 && col->typid == TEXTARRAYOID)

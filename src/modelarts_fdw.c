@@ -31,6 +31,7 @@
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
 #include "optimizer/tlist.h"
@@ -49,6 +50,9 @@ PG_MODULE_MAGIC;
 #define MA_ROW_COST				0.01
 #define MA_ROWS_PER_JOB			1000.0
 #define MA_ROWS_PER_TAG			100.0
+#define MA_JOBS_LISTED			10.0	/* jobs assumed behind annotation-jobs */
+#define MA_VERSIONS_PER_JOB		3.0
+#define MA_TAGS_PER_JOB			10.0
 
 /*
  * Indexes of the items of a ForeignScan's fdw_private list.  The value
@@ -73,6 +77,13 @@ enum FdwPathPrivateIndex
 {
 	FdwPathPrivateHasLimit		/* Boolean */
 };
+
+/* Passed to ec_member_is_id_column */
+typedef struct IdColumnArg
+{
+	Index		relid;
+	AttrNumber	id_attno;
+} IdColumnArg;
 
 /* Execution state of a foreign scan. */
 typedef struct MaScanState
@@ -125,6 +136,9 @@ typedef struct MaScanState
 	int64		images_received;
 	int64		rows_dropped;
 
+	/* projects, versions, tags: the jobs and their calls */
+	MaJobScan	js;
+
 	MemoryContext page_cxt;		/* reset per page */
 	MemoryContext row_cxt;		/* reset per row */
 	MemoryContextCallback json_cb;	/* frees page_json if the scan dies */
@@ -155,6 +169,13 @@ static void modelartsExplainForeignScan(ForeignScanState *node,
 
 static void estimate_scan(MaRelInfo *info, double *rows, double *startup,
 						  double *total);
+static bool ec_member_is_id_column(PlannerInfo *root, RelOptInfo *rel,
+								   EquivalenceClass *ec, EquivalenceMember *em,
+								   void *arg);
+static void add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
+									MaRelInfo *info);
+static List *column_keys(Relation rel, Bitmapset *attrs_used);
+static void start_job_scan(MaScanState *st, List *ids);
 static void free_page_json(void *arg);
 static void start_scan(ForeignScanState *node, MaScanState *st);
 static bool next_row(ForeignScanState *node, MaScanState *st,
@@ -167,6 +188,8 @@ static int64 eval_int8(ExprState *state, ExprContext *econtext, bool *isnull);
 static void append_value_text(StringInfo buf, Node *expr, bool encode);
 static void explain_requests(ForeignScanState *node, MaScanState *st,
 							 ExplainState *es);
+static void explain_job_requests(MaScanState *st, List *jobs, bool list_all,
+								 ExplainState *es);
 
 PG_FUNCTION_INFO_V1(modelarts_fdw_handler);
 
@@ -187,6 +210,7 @@ modelarts_fdw_handler(PG_FUNCTION_ARGS)
 	routine->ReScanForeignScan = modelartsReScanForeignScan;
 	routine->EndForeignScan = modelartsEndForeignScan;
 	routine->ExplainForeignScan = modelartsExplainForeignScan;
+	routine->ImportForeignSchema = ma_import_foreign_schema;
 
 	PG_RETURN_POINTER(routine);
 }
@@ -231,7 +255,6 @@ modelartsGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 				 info->table.resource == MA_RESOURCE_IMAGES)
 			info->tag_attno = att->attnum;
 	}
-	table_close(rel, NoLock);
 
 	ma_classify_conditions(root, baserel, info);
 
@@ -245,6 +268,20 @@ modelartsGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 		pull_varattnos((Node *) rinfo->clause, baserel->relid,
 					   &info->attrs_used);
 	}
+
+	/* the per-job calls of the job-level resources, for the estimates */
+	if (info->table.resource != MA_RESOURCE_IMAGES)
+	{
+		List	   *keys = column_keys(rel, info->attrs_used);
+		bool		need_job,
+					need_stats;
+
+		ma_job_calls(info->table.resource, false, keys, &need_job, &need_stats);
+		info->calls_by_id = (need_job ? 1 : 0) + (need_stats ? 1 : 0);
+		ma_job_calls(info->table.resource, true, keys, &need_job, &need_stats);
+		info->calls_listed = (need_job ? 1 : 0) + (need_stats ? 1 : 0);
+	}
+	table_close(rel, NoLock);
 
 	estimate_scan(info, &rows, &startup, &total);
 	baserel->rows = clamp_row_est(rows *
@@ -266,6 +303,7 @@ estimate_scan(MaRelInfo *info, double *rows, double *startup, double *total)
 	double		jobs = 1.0;
 	double		per_job;
 	double		requests;
+	bool		list_all = info->id_mode == MA_ID_NONE;
 
 	if (info->id_mode == MA_ID_ANY)
 	{
@@ -275,6 +313,24 @@ estimate_scan(MaRelInfo *info, double *rows, double *startup, double *total)
 		if (IsA(arr, Const) && !((Const *) arr)->constisnull)
 			jobs = ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(((Const *) arr)->constvalue)),
 								  ARR_DIMS(DatumGetArrayTypeP(((Const *) arr)->constvalue)));
+	}
+
+	if (info->table.resource != MA_RESOURCE_IMAGES)
+	{
+		/* a call or two per job, plus the listing when no job is given */
+		if (list_all)
+			jobs = MA_JOBS_LISTED;
+		per_job = info->table.resource == MA_RESOURCE_PROJECTS ? 1.0 :
+			info->table.resource == MA_RESOURCE_VERSIONS ? MA_VERSIONS_PER_JOB :
+			MA_TAGS_PER_JOB;
+		*rows = Max(jobs, 1.0) * per_job;
+		requests = Max(jobs, 1.0) * (list_all ? info->calls_listed : info->calls_by_id);
+		if (list_all)
+			requests += ceil(jobs / info->page_size);
+		*startup = MA_REQUEST_COST;
+		*total = *startup + requests * MA_REQUEST_COST +
+			*rows * (MA_ROW_COST + cpu_tuple_cost);
+		return;
 	}
 
 	switch (info->tag_mode)
@@ -309,9 +365,156 @@ modelartsGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 				total;
 
 	estimate_scan(info, &rows, &startup, &total);
+
+	/*
+	 * Images of no given job cannot be read (there is no call for "every
+	 * image"): keep the plain path, which GetForeignPlan refuses with a hint,
+	 * but let any parameterized path win over it.
+	 */
+	if (info->table.resource == MA_RESOURCE_IMAGES && info->id_mode == MA_ID_NONE)
+	{
+		startup += disable_cost;
+		total += disable_cost;
+	}
 	add_path(baserel, (Path *)
 			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
 									 startup, total, NIL, NULL, NULL, NIL));
+
+	if (info->id_attno != 0 &&
+		(info->id_mode == MA_ID_NONE || info->id_mode == MA_ID_TABLE))
+		add_parameterized_paths(root, baserel, info);
+}
+
+/*
+ * Paths parameterized by a join clause "data_annotation_id = outer value",
+ * as postgres_fdw builds them: from the relation's join clauses and from
+ * its equivalence classes.  In a nested loop, each outer row becomes one
+ * job's requests, where a plain scan would read every job (or, for images,
+ * cannot run at all).
+ */
+static void
+add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
+						MaRelInfo *info)
+{
+	List	   *candidates = NIL;
+	List	   *done = NIL;
+	ListCell   *lc;
+	MaRelInfo	one_job;
+	double		rows,
+				startup,
+				total;
+
+	foreach(lc, baserel->joininfo)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		Expr	   *value;
+
+		if (join_clause_is_movable_to(rinfo, baserel) &&
+			ma_param_id_clause(root, rinfo, baserel->relid, info->id_attno, &value))
+			candidates = lappend(candidates, rinfo);
+	}
+	if (baserel->has_eclass_joins)
+	{
+		IdColumnArg arg;
+		List	   *clauses;
+
+		arg.relid = baserel->relid;
+		arg.id_attno = info->id_attno;
+		clauses = generate_implied_equalities_for_column(root, baserel,
+														 ec_member_is_id_column,
+														 &arg,
+														 baserel->lateral_referencers);
+		foreach(lc, clauses)
+		{
+			RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+			Expr	   *value;
+
+			if (ma_param_id_clause(root, rinfo, baserel->relid, info->id_attno, &value))
+				candidates = lappend(candidates, rinfo);
+		}
+	}
+
+	/* the cost of one outer row: one job's requests */
+	one_job = *info;
+	one_job.id_mode = MA_ID_EQ;
+	one_job.id_expr = NULL;
+	estimate_scan(&one_job, &rows, &startup, &total);
+	rows = clamp_row_est(rows *
+						 clauselist_selectivity(root,
+												extract_actual_clauses(info->local_conds, false),
+												baserel->relid, JOIN_INNER, NULL));
+
+	foreach(lc, candidates)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		Relids		required_outer;
+		ListCell   *lc2;
+		bool		seen = false;
+
+		required_outer = bms_union(rinfo->clause_relids, baserel->lateral_relids);
+		required_outer = bms_del_member(required_outer, baserel->relid);
+		if (bms_is_empty(required_outer))
+			continue;
+		foreach(lc2, done)
+		{
+			if (bms_equal(lfirst(lc2), required_outer))
+				seen = true;
+		}
+		if (seen)
+			continue;
+		done = lappend(done, required_outer);
+
+		(void) get_baserel_parampathinfo(root, baserel, required_outer);
+		add_path(baserel, (Path *)
+				 create_foreignscan_path(root, baserel, NULL, rows,
+										 startup, total, NIL, required_outer,
+										 NULL, NIL));
+	}
+}
+
+/* Is the equivalence member our data_annotation_id column? */
+static bool
+ec_member_is_id_column(PlannerInfo *root, RelOptInfo *rel,
+					   EquivalenceClass *ec, EquivalenceMember *em, void *arg)
+{
+	IdColumnArg *a = (IdColumnArg *) arg;
+	Expr	   *expr = em->em_expr;
+
+	while (expr && IsA(expr, RelabelType))
+		expr = ((RelabelType *) expr)->arg;
+	return expr && IsA(expr, Var) && ((Var *) expr)->varno == a->relid &&
+		((Var *) expr)->varattno == a->id_attno &&
+		((Var *) expr)->varlevelsup == 0;
+}
+
+/*
+ * The JSON keys of the columns in attrs_used (all of them for a whole-row
+ * reference), data_annotation_id excepted: what the rows must carry.
+ */
+static List *
+column_keys(Relation rel, Bitmapset *attrs_used)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	bool		wholerow = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber,
+										 attrs_used);
+	List	   *keys = NIL;
+	int			i;
+
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		char	   *key;
+
+		if (att->attisdropped ||
+			(!wholerow &&
+			 !bms_is_member(att->attnum - FirstLowInvalidHeapAttributeNumber,
+							attrs_used)))
+			continue;
+		key = ma_column_key(RelationGetRelid(rel), att->attnum);
+		if (strcmp(key, "data_annotation_id") != 0)
+			keys = lappend(keys, key);
+	}
+	return keys;
 }
 
 /*
@@ -394,14 +597,48 @@ modelartsGetForeignPlan(PlannerInfo *root, RelOptInfo *foreignrel,
 	List	   *fdw_private;
 	List	   *local_exprs;
 	List	   *attrs = NIL;
+	List	   *pushed = info->remote_conds;
+	MaIdMode	id_mode = info->id_mode;
+	Expr	   *id_expr = info->id_expr;
 	bool		has_limit = false;
 	int			id_idx = -1,
 				tag_idx = -1,
 				limit_idx = -1,
 				offset_idx = -1;
 	int			attnum;
+	ListCell   *lc;
 
-	if (info->id_mode == MA_ID_NONE && info->table.resource != MA_RESOURCE_PROJECTS)
+	/*
+	 * A parameterized path: the join clause on data_annotation_id gives the
+	 * job, its outer side becoming a parameter (createplan.c replaces the
+	 * outer Vars in fdw_exprs with nestloop Params after we return).
+	 */
+	if (best_path->path.param_info != NULL &&
+		(id_mode == MA_ID_NONE || id_mode == MA_ID_TABLE))
+	{
+		foreach(lc, scan_clauses)
+		{
+			RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+			Expr	   *value;
+
+			if (list_member_ptr(foreignrel->baserestrictinfo, rinfo))
+				continue;
+			if (ma_param_id_clause(root, rinfo, foreignrel->relid,
+								   info->id_attno, &value))
+			{
+				id_mode = MA_ID_EQ;
+				id_expr = value;
+				pushed = lappend(list_copy(pushed), rinfo);
+				break;
+			}
+		}
+	}
+
+	/*
+	 * Images need a job; the job-level resources list every job through
+	 * annotation-jobs when none is given.
+	 */
+	if (id_mode == MA_ID_NONE && info->table.resource == MA_RESOURCE_IMAGES)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 				 errmsg("foreign table \"%s\" needs a labeling job to read",
@@ -412,13 +649,13 @@ modelartsGetForeignPlan(PlannerInfo *root, RelOptInfo *foreignrel,
 		has_limit = boolVal(list_nth(best_path->fdw_private, FdwPathPrivateHasLimit));
 
 	/* local filters only; the pushed conditions are answered exactly */
-	scan_clauses = list_difference_ptr(scan_clauses, info->remote_conds);
+	scan_clauses = list_difference_ptr(scan_clauses, pushed);
 	local_exprs = extract_actual_clauses(scan_clauses, false);
 
-	if (info->id_expr)
+	if (id_expr)
 	{
 		id_idx = list_length(fdw_exprs);
-		fdw_exprs = lappend(fdw_exprs, info->id_expr);
+		fdw_exprs = lappend(fdw_exprs, id_expr);
 	}
 	if (info->tag_expr)
 	{
@@ -444,7 +681,7 @@ modelartsGetForeignPlan(PlannerInfo *root, RelOptInfo *foreignrel,
 		attrs = lappend_int(attrs, attnum + FirstLowInvalidHeapAttributeNumber);
 
 	fdw_private = list_make5(makeInteger(info->table.resource),
-							 makeInteger(info->id_mode),
+							 makeInteger(id_mode),
 							 makeInteger(id_idx),
 							 makeInteger(info->tag_mode),
 							 makeInteger(tag_idx));
@@ -508,7 +745,26 @@ modelartsBeginForeignScan(ForeignScanState *node, int eflags)
 
 	foreach(lc, (List *) list_nth(priv, FdwScanPrivateAttrsUsed))
 		attrs = bms_add_member(attrs, lfirst_int(lc) - FirstLowInvalidHeapAttributeNumber);
-	st->columns = ma_describe_columns(st->rel, attrs, &st->ncolumns);
+	st->columns = ma_describe_columns(st->rel, st->resource, attrs,
+									  &st->ncolumns);
+	if (st->resource != MA_RESOURCE_IMAGES)
+	{
+		List	   *keys = NIL;
+		int			i;
+
+		for (i = 0; i < st->ncolumns; i++)
+		{
+			if (st->columns[i].kind == MA_COL_KEY)
+				keys = lappend(keys, st->columns[i].key);
+		}
+		st->js.resource = st->resource;
+		st->js.project_id = st->project_id;
+		st->js.page_size = st->page_size;
+		st->js.counters = &st->counters;
+		st->js.list_all = st->id_mode == MA_ID_NONE && !st->has_table_id;
+		ma_job_calls(st->resource, st->js.list_all, keys,
+					 &st->js.need_job, &st->js.need_stats);
+	}
 
 	st->page_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										 "modelarts_fdw page",
@@ -526,6 +782,7 @@ modelartsBeginForeignScan(ForeignScanState *node, int eflags)
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 	st->conn = ma_get_connection(st->user);
+	st->js.conn = st->conn;
 }
 
 static void
@@ -540,6 +797,7 @@ free_page_json(void *arg)
 	}
 	st->cur_image = NULL;
 	st->image_pending = false;
+	ma_job_scan_release(&st->js);
 }
 
 /*
@@ -592,6 +850,13 @@ start_scan(ForeignScanState *node, MaScanState *st)
 		ids = eval_id_list(st, econtext);
 	if (st->tag_mode == MA_TAG_EQ || st->tag_mode == MA_TAG_ANY)
 		tags = eval_tag_list(st, econtext);
+	if (st->resource != MA_RESOURCE_IMAGES)
+	{
+		start_job_scan(st, ids);
+		MemoryContextSwitchTo(oldcxt);
+		st->started = true;
+		return;
+	}
 	st->streams = ma_build_streams(st->id_mode, ids, st->has_table_id,
 								   st->table_id, st->tag_mode, tags);
 	MemoryContextSwitchTo(oldcxt);
@@ -606,6 +871,31 @@ start_scan(ForeignScanState *node, MaScanState *st)
 	{
 		st->cur_stream = list_head(st->streams);
 		start_stream(st, lfirst(st->cur_stream));
+	}
+}
+
+/*
+ * Set up a scan of projects, versions or tags: the jobs given (evaluated
+ * ids, the table option; a disagreement leaves none) or, with neither,
+ * every job of the listing.
+ */
+static void
+start_job_scan(MaScanState *st, List *ids)
+{
+	MaJobScan  *js = &st->js;
+
+	ma_job_scan_release(js);
+	js->job_ids = NIL;
+	js->next_id = NULL;
+	js->list_page = 0;
+	js->list_seen = 0;
+	js->list_done = false;
+	js->jobs_read = 0;
+	if (!js->list_all)
+	{
+		js->job_ids = ma_select_jobs(st->id_mode, ids, st->has_table_id,
+									 st->table_id);
+		js->next_id = list_head(js->job_ids);
 	}
 }
 
@@ -852,7 +1142,12 @@ modelartsIterateForeignScan(ForeignScanState *node)
 	{
 		if (st->emit_remaining == 0)
 			return slot;
-		if (!next_row(node, st, &src))
+		if (st->resource != MA_RESOURCE_IMAGES)
+		{
+			if (!ma_job_scan_next(&st->js, &src))
+				return slot;
+		}
+		else if (!next_row(node, st, &src))
 			return slot;
 		if (st->skip_remaining > 0)
 		{
@@ -1101,6 +1396,85 @@ value_nodes(Node *expr, bool is_list)
 }
 
 /*
+ * EXPLAIN VERBOSE of projects, versions and tags: the listing (when no job
+ * is given) and the calls sent for each job.
+ */
+static void
+explain_job_requests(MaScanState *st, List *jobs, bool list_all,
+					 ExplainState *es)
+{
+	List	   *requests = NIL;
+	ListCell   *lc;
+	const char *paging;
+
+	if (list_all)
+	{
+		StringInfoData b;
+
+		initStringInfo(&b);
+		appendStringInfoString(&b, "GET /v1/");
+		ma_append_encoded(&b, st->project_id);
+		appendStringInfoString(&b, "/annotation-jobs?");
+		ma_append_jobs_query(&b, 1, st->page_size);
+		requests = lappend(requests, b.data);
+		jobs = list_make1("{each listed job}");
+		paging = "until a short page";
+	}
+	else
+		paging = "one call of each kind per job";
+
+	foreach(lc, jobs)
+	{
+		StringInfoData b;
+		ListCell   *prev;
+		bool		dup = false;
+
+		/* IN (285, 285) reads the job once, as at execution */
+		foreach(prev, jobs)
+		{
+			if (prev == lc)
+				break;
+			if (strcmp((char *) lfirst(prev), (char *) lfirst(lc)) == 0)
+				dup = true;
+		}
+		if (dup)
+			continue;
+
+		/* the job is digits, "$n" or a placeholder: shown as it is */
+		if (st->js.need_job)
+		{
+			initStringInfo(&b);
+			appendStringInfoString(&b, "GET /v1/");
+			ma_append_encoded(&b, st->project_id);
+			appendStringInfo(&b, "/data-annotations/%s/images?per_page=1&page=1",
+							 (char *) lfirst(lc));
+			requests = lappend(requests, b.data);
+		}
+		if (st->js.need_stats)
+		{
+			initStringInfo(&b);
+			appendStringInfoString(&b, "GET /v1/");
+			ma_append_encoded(&b, st->project_id);
+			appendStringInfo(&b, "/data-annotations/%s/tags/stats",
+							 (char *) lfirst(lc));
+			requests = lappend(requests, b.data);
+		}
+	}
+
+	if (requests == NIL)
+		ExplainPropertyText("Remote request", "none", es);
+	else if (es->format == EXPLAIN_FORMAT_TEXT)
+	{
+		foreach(lc, requests)
+			ExplainPropertyText("Remote request", (char *) lfirst(lc), es);
+	}
+	else
+		ExplainPropertyList("Remote requests", requests, es);
+	if (requests != NIL && list_all)
+		ExplainPropertyText("Remote paging", paging, es);
+}
+
+/*
  * EXPLAIN VERBOSE: the request each stream sends first, with "$n" where a
  * parameter goes, and how its pages go on.
  */
@@ -1147,6 +1521,12 @@ explain_requests(ForeignScanState *node, MaScanState *st, ExplainState *es)
 	}
 	else if (st->has_table_id)
 		jobs = list_make1(psprintf(INT64_FORMAT, st->table_id));
+
+	if (st->resource != MA_RESOURCE_IMAGES)
+	{
+		explain_job_requests(st, jobs, id_idx < 0 && !st->has_table_id, es);
+		return;
+	}
 
 	/* the tag_name parts */
 	switch (st->tag_mode)
@@ -1324,8 +1704,13 @@ modelartsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	{
 		ExplainPropertyInteger("Remote requests sent", NULL,
 							   st->counters.requests, es);
-		ExplainPropertyInteger("Images received", NULL,
-							   st->images_received, es);
-		ExplainPropertyInteger("Rows dropped", NULL, st->rows_dropped, es);
+		if (st->resource == MA_RESOURCE_IMAGES)
+		{
+			ExplainPropertyInteger("Images received", NULL,
+								   st->images_received, es);
+			ExplainPropertyInteger("Rows dropped", NULL, st->rows_dropped, es);
+		}
+		else
+			ExplainPropertyInteger("Jobs read", NULL, st->js.jobs_read, es);
 	}
 }

@@ -113,6 +113,9 @@ typedef struct MaRelInfo
 	List	   *local_conds;	/* RestrictInfos checked locally */
 	Bitmapset  *attrs_used;		/* columns the query reads */
 	int			page_size;		/* the server's page_size */
+	int			calls_by_id;	/* projects, versions, tags: calls per job
+								 * when the jobs are given */
+	int			calls_listed;	/* ... and per job found by the listing */
 } MaRelInfo;
 
 /* One request stream of a scan: one job, one tag_name filter. */
@@ -167,9 +170,49 @@ typedef struct MaRowSource
 	int			ntags;
 } MaRowSource;
 
+/*
+ * A scan of projects, versions or tags: a list of jobs (given, or found
+ * through annotation-jobs page by page), and for each job the calls its rows
+ * need.  The cJSON trees are malloc'd and owned here; ma_job_scan_release
+ * frees them, and the scan calls it from a memory-context reset callback so
+ * that they go however the query ends.
+ */
+typedef struct MaJobScan
+{
+	MaResource	resource;
+	struct MaConnection *conn;
+	const char *project_id;
+	int			page_size;		/* of the annotation-jobs listing */
+	struct MaRequestCounters *counters;
+	bool		need_job;		/* images?per_page=1 for each job */
+	bool		need_stats;		/* tags/stats for each job */
+	bool		list_all;		/* jobs from annotation-jobs */
+	List	   *job_ids;		/* else these, as palloc'd int64 */
+	ListCell   *next_id;
+
+	/* the listing (list_all) */
+	struct cJSON *list_json;	/* current page of annotation-jobs */
+	struct cJSON *list_item;	/* next job of the page */
+	int64		list_page;		/* last page requested, 0: none yet */
+	int64		list_seen;		/* jobs listed so far */
+	bool		list_done;
+
+	/* the current job */
+	int64		job_id;
+	struct cJSON *job_json;		/* its images?per_page=1 answer */
+	struct cJSON *stats_json;	/* its tags/stats answer */
+	struct cJSON *rows;			/* synthetic row objects, or NULL */
+	struct cJSON *cur_row;		/* next row object to return */
+	int64		jobs_read;
+} MaJobScan;
+
 /* in plan.c */
 extern void ma_classify_conditions(PlannerInfo *root, RelOptInfo *baserel,
 								   MaRelInfo *info);
+extern bool ma_param_id_clause(PlannerInfo *root, RestrictInfo *rinfo,
+							   Index relid, AttrNumber id_attno, Expr **value);
+extern List *ma_select_jobs(MaIdMode id_mode, List *ids, bool has_table_id,
+							int64 table_id);
 extern bool ma_tag_value_is_pushable(const char *tag);
 extern List *ma_build_streams(MaIdMode id_mode, List *ids, bool has_table_id,
 							  int64 table_id, MaTagMode tag_mode, List *tags);
@@ -189,11 +232,24 @@ extern char *ma_column_key(Oid relid, AttrNumber attnum);
 extern const char *ma_resource_name(MaResource resource);
 
 /* in convert.c */
-extern MaColumn *ma_describe_columns(Relation rel, Bitmapset *attrs_used,
-									 int *ncolumns);
+extern MaColumn *ma_describe_columns(Relation rel, MaResource resource,
+									 Bitmapset *attrs_used, int *ncolumns);
 extern void ma_fill_row(Relation rel, MaColumn *columns, int ncolumns,
 						const MaRowSource *src, Datum *values, bool *nulls);
 extern int	ma_distinct_tags(const struct cJSON *image, const char ***tags);
+
+/* in resource.c */
+extern void ma_job_calls(MaResource resource, bool list_all, List *keys,
+						 bool *need_job, bool *need_stats);
+extern bool ma_job_scan_next(MaJobScan *js, MaRowSource *src);
+extern void ma_job_scan_release(MaJobScan *js);
+extern void ma_append_jobs_query(StringInfo buf, int64 page, int page_size);
+extern void ma_append_job_path(StringInfo buf, const char *project_id,
+							   const char *job, bool stats);
+
+/* in import.c */
+extern List *ma_import_foreign_schema(ImportForeignSchemaStmt *stmt,
+									  Oid serverOid);
 
 /* in connection.c */
 

@@ -17,6 +17,7 @@
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/restrictinfo.h"
 #include "utils/lsyscache.h"
@@ -257,17 +258,52 @@ ma_tag_value_is_pushable(const char *tag)
 }
 
 /*
- * The request streams of a scan, from the evaluated conditions.  "ids" is a
- * list of int64 values (as palloc'd int64 pointers) and "tags" a list of C
- * strings, both already free of NULLs and duplicates.  With a table option
- * and a pushed condition, only the ids equal to the option remain: a
- * disagreement is no rows and no request.
+ * A join clause "data_annotation_id = <outer expression>" that a
+ * parameterized scan can answer by sending the outer row's value as the job:
+ * integer equality, our column on one side, and on the other an expression
+ * of other relations only, with nothing volatile.  *value gets that side.
+ */
+bool
+ma_param_id_clause(PlannerInfo *root, RestrictInfo *rinfo, Index relid,
+				   AttrNumber id_attno, Expr **value)
+{
+	Node	   *clause = (Node *) rinfo->clause;
+	OpExpr	   *op;
+	Node	   *left,
+			   *right,
+			   *other;
+
+	if (id_attno == 0 || !IsA(clause, OpExpr))
+		return false;
+	op = (OpExpr *) clause;
+	if (list_length(op->args) != 2 || !is_id_equality(op->opno))
+		return false;
+	left = linitial(op->args);
+	right = lsecond(op->args);
+	if (is_column(left, relid, id_attno))
+		other = right;
+	else if (is_column(right, relid, id_attno))
+		other = left;
+	else
+		return false;
+	if (bms_is_member(relid, pull_varnos(root, other)) ||
+		contain_volatile_functions(other) ||
+		contain_subplans(other))
+		return false;
+	*value = (Expr *) other;
+	return true;
+}
+
+/*
+ * The jobs a scan reads, from the evaluated data_annotation_id values ("ids",
+ * palloc'd int64, free of duplicates) and the table option.  With both, only
+ * the ids equal to the option remain: a disagreement is no job at all, so no
+ * rows and no request.  With neither, NIL (the caller decides whether that
+ * means "every job" or a refusal).
  */
 List *
-ma_build_streams(MaIdMode id_mode, List *ids, bool has_table_id,
-				 int64 table_id, MaTagMode tag_mode, List *tags)
+ma_select_jobs(MaIdMode id_mode, List *ids, bool has_table_id, int64 table_id)
 {
-	List	   *streams = NIL;
 	List	   *jobs = NIL;
 	ListCell   *lc;
 
@@ -288,6 +324,23 @@ ma_build_streams(MaIdMode id_mode, List *ids, bool has_table_id,
 		*id = table_id;
 		jobs = list_make1(id);
 	}
+	return jobs;
+}
+
+/*
+ * The request streams of a scan, from the evaluated conditions.  "ids" is a
+ * list of int64 values (as palloc'd int64 pointers) and "tags" a list of C
+ * strings, both already free of NULLs and duplicates.  With a table option
+ * and a pushed condition, only the ids equal to the option remain: a
+ * disagreement is no rows and no request.
+ */
+List *
+ma_build_streams(MaIdMode id_mode, List *ids, bool has_table_id,
+				 int64 table_id, MaTagMode tag_mode, List *tags)
+{
+	List	   *streams = NIL;
+	List	   *jobs = ma_select_jobs(id_mode, ids, has_table_id, table_id);
+	ListCell   *lc;
 
 	foreach(lc, jobs)
 	{
