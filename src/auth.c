@@ -262,7 +262,7 @@ ma_iam_get_token(MaConnection *conn)
 				 errmsg("IAM refused the password for user \"%s\"",
 						user->user_name),
 				 iam_error ? errdetail("IAM answered: %s", iam_error) : 0,
-				 errhint("Check user_name, password and domain_name in the user mapping.")));
+				 errhint("Check user_name, password and domain_name in the user mapping, and the server's project_id or region.")));
 	if (resp.status < 200 || resp.status >= 300)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),

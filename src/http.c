@@ -849,20 +849,59 @@ ma_report_api_error(MaConnection *conn, MaHttpResponse *resp)
 				 errdetail("The answer begins with \"%s\".", snippet.data)));
 	}
 
-	if (resp->status == 401 && mode == MA_AUTH_AKSK &&
-		strcmp(code, "ModelArts.0211") == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("signature rejected: check access_key and secret_key and the machine's clock"),
-				 errdetail("ModelArts answered HTTP 401, %s: %s",
-						   code, msg ? msg : "(no error_msg)")));
+	/*
+	 * A refused credential is said in the terms of the user mapping's mode,
+	 * naming the options to check; the API's own code and words go in the
+	 * detail.  Nothing of the credential itself is shown.
+	 */
+	if (resp->status == 401)
+	{
+		switch (mode)
+		{
+			case MA_AUTH_AKSK:
+				if (strcmp(code, "ModelArts.0211") == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_ERROR),
+							 errmsg("signature rejected: check access_key and secret_key and the machine's clock"),
+							 errdetail("ModelArts answered HTTP 401, %s: %s",
+									   code, msg ? msg : "(no error_msg)")));
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_ERROR),
+						 errmsg("access key refused: check access_key and secret_key"),
+						 errdetail("ModelArts answered HTTP 401, %s: %s",
+								   code, msg ? msg : "(no error_msg)")));
+				break;
+			case MA_AUTH_TOKEN:
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_ERROR),
+						 errmsg("auth_token refused: ModelArts answered HTTP 401, %s",
+								code),
+						 msg ? errdetail("%s", msg) : 0,
+						 errhint("Check the auth_token option of the user mapping; IAM tokens expire after 24 hours.")));
+				break;
+			case MA_AUTH_PASSWORD:
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_ERROR),
+						 errmsg("token from IAM refused: ModelArts answered HTTP 401, %s",
+								code),
+						 msg ? errdetail("%s", msg) : 0,
+						 errhint("IAM issued the token for user \"%s\"; check the server's project_id or region and iam_endpoint.",
+								 conn->user.user_name)));
+				break;
+			case MA_AUTH_NONE:
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_ERROR),
+						 errmsg("ModelArts API error: HTTP 401, %s", code),
+						 msg ? errdetail("%s", msg) : 0,
+						 errhint("The user mapping has no credentials: set auth_token, or user_name, password and domain_name, or access_key and secret_key.")));
+				break;
+		}
+	}
 
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_ERROR),
 			 errmsg("ModelArts API error: HTTP %ld, %s", resp->status, code),
-			 msg ? errdetail("%s", msg) : 0,
-			 (resp->status == 401 && mode == MA_AUTH_TOKEN) ?
-			 errhint("Check the auth_token option of the user mapping; IAM tokens expire after 24 hours.") : 0));
+			 msg ? errdetail("%s", msg) : 0));
 }
 
 /*
