@@ -55,18 +55,22 @@ CREATE SERVER modelarts FOREIGN DATA WRAPPER modelarts_fdw
 -- the emulator runs without authentication; against the real service use
 -- OPTIONS (auth_token '...') or another mode (see README, Authentication)
 CREATE USER MAPPING FOR CURRENT_USER SERVER modelarts;
-CREATE FOREIGN TABLE annotation_images (
-  data_annotation_id bigint, image_id text, image_name text, url text,
-  width int, height int, tag_name text, tags text[], annotations jsonb,
-  create_time timestamptz
-) SERVER modelarts OPTIONS (resource 'images');
+IMPORT FOREIGN SCHEMA modelarts FROM SERVER modelarts INTO public;
+-- one images table per labeling job, as a BI tool would browse them
+CREATE SCHEMA jobs;
+IMPORT FOREIGN SCHEMA jobs FROM SERVER modelarts INTO jobs;
+CREATE TABLE my_jobs (team text, data_annotation_id bigint);
+INSERT INTO my_jobs VALUES ('vision', 282), ('maps', 283);
 SQL
 
 echo "modelarts_fdw demo: emulator at $endpoint (sample data), PostgreSQL on port $DEMO_PG_PORT"
 run "SELECT image_name, url FROM annotation_images WHERE data_annotation_id = 282 AND tag_name = 'cat' LIMIT 5 OFFSET 20;"
 run "EXPLAIN (VERBOSE, COSTS OFF) SELECT image_name, url FROM annotation_images WHERE data_annotation_id = 282 AND tag_name = 'cat' LIMIT 5 OFFSET 20;"
 run "SELECT tag_name, count(*) AS images FROM annotation_images WHERE data_annotation_id = 282 GROUP BY 1 ORDER BY 2 DESC;"
-run "SELECT image_name, tags, jsonb_array_length(annotations) AS boxes FROM annotation_images WHERE data_annotation_id = 283 AND tag_name = 'stop sign' LIMIT 3;"
+run "SELECT data_annotation_id, project_name, image_count, tagged_count, untagged_count FROM annotation_projects ORDER BY 1;"
+run "SELECT j.team, i.image_name, i.tag_name FROM my_jobs j JOIN annotation_images i USING (data_annotation_id) WHERE i.tag_name IN ('cat', 'car') LIMIT 6;"
+run "SELECT tag_name, image_count FROM annotation_tags WHERE data_annotation_id = 283;"
+run "SELECT image_name, tags, jsonb_array_length(annotations) AS boxes FROM jobs.street_signs WHERE tag_name = 'stop sign' LIMIT 3;"
 echo
 echo "Requests the emulator answered for these queries:"
 cat "$DEMO_DIR/access.log"
