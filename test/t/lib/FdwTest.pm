@@ -18,7 +18,8 @@ use EmulatorTest qw(project_id tmpdir);
 
 our @EXPORT = qw(fdw_db drop_db psql psql_ok psql_fails record_secret
   transcript_dir server_log access_log_lines token_requests setup_fdw
-  fdw_table session_open session_run session_close capture_start
+  fdw_table session_open session_run session_send session_wait session_close
+  capture_start
   capture_stop capture_requests);
 
 # Where the psql transcripts and secrets of all TAP tests go: next to the
@@ -40,8 +41,16 @@ sub _append {
 	close $fh;
 }
 
+# The SQL sent (which holds the secrets the tests set, of course) goes to
+# psql-input.log; what came back, which must hold none, to psql-output.log.
+sub _transcript {
+	my ($what, $sql, $out, $err) = @_;
+	_append('psql-input.log', "---- $what\n$sql\n");
+	_append('psql-output.log', "---- $what\n$out\n$err");
+}
+
 # record_secret($s): remember a secret that must never show up anywhere.
-sub record_secret { _append('secrets.txt', "$_[0]\n") for @_; }
+sub record_secret { _append("secrets.txt", "$_\n") for @_; }
 
 # fdw_db($name): a fresh database with the extension; dropped by drop_db.
 sub fdw_db {
@@ -73,7 +82,7 @@ sub psql {
 	my ($out, $err) = ('', '');
 	run(\@cmd, \$sql, \$out, \$err, timeout($o{timeout} // 120));
 	my $rc = $? >> 8;
-	_append('psql.log', "---- $0 [$db]\n$sql\n-- stdout:\n$out-- stderr:\n$err");
+	_transcript("$0 [$db]", $sql, $out, $err);
 	chomp $out;
 	return ($rc, $out, $err);
 }
@@ -151,20 +160,34 @@ sub session_open {
 }
 
 # session_run($s, $sql): run the SQL (complete statements) and wait for it
-# to finish; returns (stdout, stderr) of just that SQL.
+# to finish; returns (stdout, stderr) of just that SQL.  session_send and
+# session_wait are its two halves, for doing something in between.
 sub session_run {
 	my ($s, $sql) = @_;
+	session_send($s, $sql);
+	return session_wait($s);
+}
+
+sub session_send {
+	my ($s, $sql) = @_;
+	utf8::encode($sql) if utf8::is_utf8($sql);
 	$s->{out} = '';
 	$s->{err} = '';
+	$s->{sql} = $sql;
 	$s->{timer}->start;
 	$sql .= ';' unless $sql =~ /;\s*\z/;
 	# the marker on both streams: they are read independently
 	$s->{in} .= "$sql\n\\echo __SESSION_DONE__\n\\warn __SESSION_DONE__\n";
+	$s->{h}->pump_nb;
+}
+
+sub session_wait {
+	my ($s) = @_;
 	pump $s->{h} until $s->{out} =~ /__SESSION_DONE__\n/ && $s->{err} =~ /__SESSION_DONE__\n/;
 	my $out = $s->{out} =~ s/__SESSION_DONE__\n//r;
 	$s->{err} =~ s/__SESSION_DONE__\n//;
 	chomp $out;
-	_append('psql.log', "---- $0 [$s->{db}, session]\n$sql\n-- stdout:\n$out\n-- stderr:\n$s->{err}");
+	_transcript("$0 [$s->{db}, session]", $s->{sql}, $out, $s->{err});
 	return ($out, $s->{err});
 }
 
