@@ -81,6 +81,7 @@ static int	parse_int_range(DefElem *def, int min, int max);
 static MaResource parse_resource(DefElem *def);
 static int64 parse_annotation_id(DefElem *def);
 static void check_auth_modes(List *options);
+static void hide_statement_callback(void *arg);
 
 PG_FUNCTION_INFO_V1(modelarts_fdw_validator);
 
@@ -99,6 +100,18 @@ modelarts_fdw_validator(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 	bool		has_endpoint = false;
 	bool		has_project = false;
+	ErrorContextCallback errcb;
+
+	/*
+	 * A refused CREATE/ALTER USER MAPPING (or SERVER, whose proxy URL may
+	 * carry a password) would be logged with its statement text, secrets
+	 * included (log_min_error_statement): keep the statement out of the log.
+	 */
+	errcb.callback = hide_statement_callback;
+	errcb.arg = NULL;
+	errcb.previous = error_context_stack;
+	if (catalog == UserMappingRelationId || catalog == ForeignServerRelationId)
+		error_context_stack = &errcb;
 
 	foreach(lc, options)
 	{
@@ -209,7 +222,15 @@ modelarts_fdw_validator(PG_FUNCTION_ARGS)
 	if (catalog == UserMappingRelationId)
 		check_auth_modes(options);
 
+	error_context_stack = errcb.previous;
 	PG_RETURN_VOID();
+}
+
+/* Error context callback of the validator: see modelarts_fdw_validator */
+static void
+hide_statement_callback(void *arg)
+{
+	errhidestmt(true);
 }
 
 /*
