@@ -1191,6 +1191,26 @@ modelartsEndForeignScan(ForeignScanState *node)
 		free_page_json(st);
 }
 
+/*
+ * The elements of an array datum of any element type, palloc'd; returns
+ * their number, *elemtype gets their type.
+ */
+static int
+array_elements(Datum d, Oid *elemtype, Datum **elems, bool **nulls)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(d);
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			n;
+
+	*elemtype = ARR_ELEMTYPE(arr);
+	get_typlenbyvalalign(*elemtype, &typlen, &typbyval, &typalign);
+	deconstruct_array(arr, *elemtype, typlen, typbyval, typalign,
+					  elems, nulls, &n);
+	return n;
+}
+
 static int64
 eval_int8(ExprState *state, ExprContext *econtext, bool *isnull)
 {
@@ -1237,19 +1257,12 @@ eval_id_list(MaScanState *st, ExprContext *econtext)
 	}
 	else
 	{
-		ArrayType  *arr = DatumGetArrayTypeP(d);
-		Oid			elemtype = ARR_ELEMTYPE(arr);
-		int16		typlen;
-		bool		typbyval;
-		char		typalign;
+		Oid			elemtype;
 		Datum	   *elems;
 		bool	   *nulls;
-		int			n,
-					i;
+		int			n = array_elements(d, &elemtype, &elems, &nulls);
+		int			i;
 
-		get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-		deconstruct_array(arr, elemtype, typlen, typbyval, typalign,
-						  &elems, &nulls, &n);
 		for (i = 0; i < n; i++)
 		{
 			int64		v;
@@ -1290,14 +1303,12 @@ eval_tag_list(MaScanState *st, ExprContext *econtext)
 		return list_make1(TextDatumGetCString(d));
 	else
 	{
-		ArrayType  *arr = DatumGetArrayTypeP(d);
+		Oid			elemtype;
 		Datum	   *elems;
 		bool	   *nulls;
-		int			n,
-					i;
+		int			n = array_elements(d, &elemtype, &elems, &nulls);
+		int			i;
 
-		deconstruct_array(arr, ARR_ELEMTYPE(arr), -1, false, TYPALIGN_INT,
-						  &elems, &nulls, &n);
 		for (i = 0; i < n; i++)
 		{
 			char	   *v;
@@ -1372,20 +1383,16 @@ value_nodes(Node *expr, bool is_list)
 		return ((ArrayExpr *) expr)->elements;
 	if (IsA(expr, Const) && !((Const *) expr)->constisnull)
 	{
-		Const	   *c = (Const *) expr;
-		ArrayType  *arr = DatumGetArrayTypeP(c->constvalue);
-		Oid			elemtype = ARR_ELEMTYPE(arr);
-		int16		typlen;
-		bool		typbyval;
-		char		typalign;
+		Oid			elemtype;
 		Datum	   *elems;
 		bool	   *nulls;
-		int			n,
-					i;
+		int			n = array_elements(((Const *) expr)->constvalue, &elemtype,
+									   &elems, &nulls);
+		int16		typlen;
+		bool		typbyval;
+		int			i;
 
-		get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-		deconstruct_array(arr, elemtype, typlen, typbyval, typalign,
-						  &elems, &nulls, &n);
+		get_typlenbyval(elemtype, &typlen, &typbyval);
 		for (i = 0; i < n; i++)
 			result = lappend(result,
 							 makeConst(elemtype, -1, InvalidOid, typlen,
