@@ -37,11 +37,11 @@ static FILE *access_log;
 enum
 {
 	ST_TOTAL, ST_IMAGES, ST_TAGS, ST_TAGS_STATS, ST_JOBS, ST_TOKENS,
-	ST_OTHER, ST_ERRORS, ST_FAULTS, ST__COUNT
+	ST_OTHER, ST_ERRORS, ST_FAULTS, ST_CONNECTIONS, ST__COUNT
 };
 static const char *const stat_names[ST__COUNT] = {
 	"total", "images", "tags", "tags_stats", "jobs", "tokens",
-	"other", "errors", "faults"
+	"other", "errors", "faults", "connections"
 };
 static unsigned long stats[ST__COUNT];
 
@@ -790,6 +790,18 @@ uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
 	return r;
 }
 
+/* Counts TCP connections opened, so tests can see keep-alive at work. */
+static void
+connection_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+				  enum MHD_ConnectionNotificationCode toe)
+{
+	(void) cls;
+	(void) conn;
+	(void) socket_context;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		__atomic_add_fetch(&stats[ST_CONNECTIONS], 1, __ATOMIC_RELAXED);
+}
+
 static void
 completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		  enum MHD_RequestTerminationCode toe)
@@ -1022,6 +1034,7 @@ server_run(int listen_fd)
 									 MHD_OPTION_LISTEN_SOCKET, listen_fd,
 									 MHD_OPTION_URI_LOG_CALLBACK, uri_logger, NULL,
 									 MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+									 MHD_OPTION_NOTIFY_CONNECTION, connection_notify, NULL,
 									 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 120,
 									 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 1000,
 									 cfg.tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
