@@ -417,6 +417,18 @@ check_auth_modes(List *options)
 				 errhint("Access key authentication needs both \"access_key\" and \"secret_key\".")));
 }
 
+/* A URL option without its trailing slashes, palloc'd: paths start with '/' */
+static char *
+base_url(DefElem *def)
+{
+	char	   *v = pstrdup(defGetString(def));
+	int			len = strlen(v);
+
+	while (len > 0 && v[len - 1] == '/')
+		v[--len] = '\0';
+	return v;
+}
+
 /*
  * Fill *opts from the server's options, with defaults.  The strings are
  * palloc'd in the current memory context.
@@ -438,14 +450,7 @@ ma_get_server_options(ForeignServer *server, MaServerOptions *opts)
 		DefElem    *def = (DefElem *) lfirst(lc);
 
 		if (strcmp(def->defname, "endpoint") == 0)
-		{
-			char	   *v = pstrdup(defGetString(def));
-			int			len = strlen(v);
-
-			while (len > 0 && v[len - 1] == '/')
-				v[--len] = '\0';
-			opts->endpoint = v;
-		}
+			opts->endpoint = base_url(def);
 		else if (strcmp(def->defname, "project_id") == 0)
 			opts->project_id = pstrdup(defGetString(def));
 		else if (strcmp(def->defname, "connect_timeout") == 0)
@@ -457,14 +462,7 @@ ma_get_server_options(ForeignServer *server, MaServerOptions *opts)
 		else if (strcmp(def->defname, "max_retries") == 0)
 			opts->max_retries = parse_int_range(def, 0, 10);
 		else if (strcmp(def->defname, "iam_endpoint") == 0)
-		{
-			char	   *v = pstrdup(defGetString(def));
-			int			len = strlen(v);
-
-			while (len > 0 && v[len - 1] == '/')
-				v[--len] = '\0';
-			opts->iam_endpoint = v;
-		}
+			opts->iam_endpoint = base_url(def);
 		else if (strcmp(def->defname, "region") == 0)
 			opts->region = pstrdup(defGetString(def));
 		else if (strcmp(def->defname, "ssl_verify") == 0)
