@@ -467,12 +467,16 @@ add_number(cJSON *obj, const char *key, double v)
 {
 	cJSON	   *item = cJSON_CreateNumber(v);
 
-	if (item == NULL)
+	/* the new item goes in as it is: no copy to lose if adding fails */
+	cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+	if (item == NULL || !cJSON_AddItemToObject(obj, key, item))
+	{
+		if (item)
+			cJSON_Delete(item);
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory")));
-	copy_item(obj, key, item);
-	cJSON_Delete(item);
+	}
 }
 
 /*
