@@ -185,6 +185,8 @@ static bool fetch_page(MaScanState *st, MaStream *stream);
 static List *eval_id_list(MaScanState *st, ExprContext *econtext);
 static List *eval_tag_list(MaScanState *st, ExprContext *econtext);
 static int64 eval_int8(ExprState *state, ExprContext *econtext, bool *isnull);
+static int64 eval_row_count(ExprState *state, ExprContext *econtext,
+							int64 absent, int sqlstate, const char *clause);
 static void append_value_text(StringInfo buf, Node *expr, bool encode);
 static void explain_requests(ForeignScanState *node, MaScanState *st,
 							 ExplainState *es);
@@ -812,36 +814,12 @@ start_scan(ForeignScanState *node, MaScanState *st)
 	List	   *ids = NIL;
 	List	   *tags = NIL;
 
-	st->limit_value = -1;
-	st->offset_value = 0;
-	if (st->limit_state)
-	{
-		bool		isnull;
-		int64		v = eval_int8(st->limit_state, econtext, &isnull);
-
-		if (!isnull)
-		{
-			if (v < 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_ROW_COUNT_IN_LIMIT_CLAUSE),
-						 errmsg("LIMIT must not be negative")));
-			st->limit_value = v;
-		}
-	}
-	if (st->offset_state)
-	{
-		bool		isnull;
-		int64		v = eval_int8(st->offset_state, econtext, &isnull);
-
-		if (!isnull)
-		{
-			if (v < 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_ROW_COUNT_IN_RESULT_OFFSET_CLAUSE),
-						 errmsg("OFFSET must not be negative")));
-			st->offset_value = v;
-		}
-	}
+	st->limit_value = eval_row_count(st->limit_state, econtext, -1,
+									 ERRCODE_INVALID_ROW_COUNT_IN_LIMIT_CLAUSE,
+									 "LIMIT");
+	st->offset_value = eval_row_count(st->offset_state, econtext, 0,
+									  ERRCODE_INVALID_ROW_COUNT_IN_RESULT_OFFSET_CLAUSE,
+									  "OFFSET");
 	st->skip_remaining = st->offset_value;
 	st->emit_remaining = st->limit_value;
 
@@ -1218,6 +1196,30 @@ eval_int8(ExprState *state, ExprContext *econtext, bool *isnull)
 
 	return *isnull ? 0 : DatumGetInt64(d);
 }
+
+/*
+ * The value of a pushed LIMIT or OFFSET: "absent" when there is none or it
+ * is NULL, PostgreSQL's own error when it is negative.
+ */
+static int64
+eval_row_count(ExprState *state, ExprContext *econtext, int64 absent,
+			   int sqlstate, const char *clause)
+{
+	bool		isnull;
+	int64		v;
+
+	if (state == NULL)
+		return absent;
+	v = eval_int8(state, econtext, &isnull);
+	if (isnull)
+		return absent;
+	if (v < 0)
+		ereport(ERROR,
+				(errcode(sqlstate),
+				 errmsg("%s must not be negative", clause)));
+	return v;
+}
+
 
 /* Convert a datum of an integer type to int64. */
 static int64
