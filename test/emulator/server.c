@@ -9,6 +9,10 @@
  * from MHD's URI log callback), because libmicrohttpd would otherwise have
  * decoded it already, and the emulator must judge the client's encoding:
  * `%XX` is decoded, `+` stays a literal plus.
+ *
+ * /__emulator/stats also gauges concurrency: "in_flight" API requests (from
+ * routing to the answer being queued, latency and stall sleeps included) and
+ * their peak "max_in_flight", which /__emulator/reset starts over.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -44,6 +48,32 @@ static const char *const stat_names[ST__COUNT] = {
 	"other", "errors", "faults", "connections"
 };
 static unsigned long stats[ST__COUNT];
+
+/*
+ * The concurrency gauge: API requests between routing and their answer being
+ * queued (latency and stall sleeps included), and the peak of that since the
+ * start or the last reset.
+ */
+static unsigned long in_flight;
+static unsigned long max_in_flight;
+
+static void
+in_flight_enter(void)
+{
+	unsigned long n = __atomic_add_fetch(&in_flight, 1, __ATOMIC_SEQ_CST);
+	unsigned long m = __atomic_load_n(&max_in_flight, __ATOMIC_SEQ_CST);
+
+	while (n > m &&
+		   !__atomic_compare_exchange_n(&max_in_flight, &m, n, false,
+										__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		;
+}
+
+static void
+in_flight_leave(void)
+{
+	__atomic_sub_fetch(&in_flight, 1, __ATOMIC_SEQ_CST);
+}
 
 typedef enum Endpoint
 {
@@ -640,7 +670,9 @@ admin(struct MHD_Connection *conn, Endpoint ep, const char *method)
 		for (int i = 0; i < ST__COUNT; i++)
 			buf_printf(&b, "%s\"%s\":%lu", i ? "," : "", stat_names[i],
 					   __atomic_load_n(&stats[i], __ATOMIC_RELAXED));
-		buf_putc(&b, '}');
+		buf_printf(&b, ",\"in_flight\":%lu,\"max_in_flight\":%lu}",
+				   __atomic_load_n(&in_flight, __ATOMIC_SEQ_CST),
+				   __atomic_load_n(&max_in_flight, __ATOMIC_SEQ_CST));
 	}
 	else if (ep == EP_ADMIN_RESET && strcmp(method, "POST") == 0)
 	{
@@ -648,6 +680,10 @@ admin(struct MHD_Connection *conn, Endpoint ep, const char *method)
 			__atomic_store_n(&stats[i], 0, __ATOMIC_RELAXED);
 		for (int i = 0; i < cfg.nfaults; i++)
 			__atomic_store_n(&cfg.faults[i].counter, 0, __ATOMIC_RELAXED);
+		/* the peak starts over from what is in flight now (normally 0) */
+		__atomic_store_n(&max_in_flight,
+						 __atomic_load_n(&in_flight, __ATOMIC_SEQ_CST),
+						 __ATOMIC_SEQ_CST);
 		buf_puts(&b, "{\"is_success\":true}");
 	}
 	else
@@ -820,46 +856,19 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+/*
+ * An API request (not /__emulator/), routed: count it, sleep, fault, check,
+ * answer.  Every return has queued an answer or dropped the connection.
+ */
 static enum MHD_Result
-handler(void *cls, struct MHD_Connection *conn, const char *url,
-		const char *method, const char *version, const char *upload_data,
-		size_t *upload_data_size, void **con_cls)
+api_request(struct MHD_Connection *conn, Req *r, const Route *rtp,
+			const char *method)
 {
-	Req		   *r = *con_cls;
-	Route		rt;
+	Route		rt = *rtp;
 	const char *query;
 	Fault	   *f;
 	AuthResult	ar;
 	bool		want_post;
-
-	(void) cls;
-	(void) url;
-	(void) version;
-	if (!r)
-	{
-		r = calloc(1, sizeof(Req));
-		r->raw = strdup(url);
-		*con_cls = r;
-	}
-	if (!r->started)
-	{
-		r->started = true;
-		r->method = strdup(method);
-		buf_init(&r->body, 256);
-		return MHD_YES;
-	}
-	if (*upload_data_size)
-	{
-		if (r->body.len + *upload_data_size > MAX_BODY)
-			return MHD_NO;
-		buf_put(&r->body, upload_data, *upload_data_size);
-		*upload_data_size = 0;
-		return MHD_YES;
-	}
-
-	route(r->raw, &rt);
-	if (rt.ep == EP_ADMIN_STATS || rt.ep == EP_ADMIN_RESET)
-		return admin(conn, rt.ep, method);
 
 	query = strchr(r->raw, '?');
 	query = query ? query + 1 : "";
@@ -967,6 +976,50 @@ handler(void *cls, struct MHD_Connection *conn, const char *url,
 		default:
 			return answer_error(conn, r, 500, "ModelArts.0010", "unrouted endpoint");
 	}
+}
+
+static enum MHD_Result
+handler(void *cls, struct MHD_Connection *conn, const char *url,
+		const char *method, const char *version, const char *upload_data,
+		size_t *upload_data_size, void **con_cls)
+{
+	Req		   *r = *con_cls;
+	Route		rt;
+	enum MHD_Result ret;
+
+	(void) cls;
+	(void) url;
+	(void) version;
+	if (!r)
+	{
+		r = calloc(1, sizeof(Req));
+		r->raw = strdup(url);
+		*con_cls = r;
+	}
+	if (!r->started)
+	{
+		r->started = true;
+		r->method = strdup(method);
+		buf_init(&r->body, 256);
+		return MHD_YES;
+	}
+	if (*upload_data_size)
+	{
+		if (r->body.len + *upload_data_size > MAX_BODY)
+			return MHD_NO;
+		buf_put(&r->body, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+
+	route(r->raw, &rt);
+	if (rt.ep == EP_ADMIN_STATS || rt.ep == EP_ADMIN_RESET)
+		return admin(conn, rt.ep, method);
+
+	in_flight_enter();
+	ret = api_request(conn, r, &rt, method);
+	in_flight_leave();
+	return ret;
 }
 
 /* ---- start and stop ---- */
