@@ -142,6 +142,21 @@ typedef struct Fault
 	unsigned long counter;		/* matching requests seen, atomically */
 } Fault;
 
+/* What a page past the last one answers (--past-end). */
+typedef enum PastEnd
+{
+	PAST_END_EMPTY,				/* 200 with an empty list (the contract) */
+	PAST_END_REPEAT				/* the last non-empty page again */
+} PastEnd;
+
+/* What image_count and job_total_count say (--count). */
+typedef enum CountMode
+{
+	COUNT_TOTAL,				/* the filter's total (the contract) */
+	COUNT_ABSENT,				/* the key is left out */
+	COUNT_PAGE					/* the number of items on this page */
+} CountMode;
+
 typedef struct Config
 {
 	const char *data_file;
@@ -162,6 +177,10 @@ typedef struct Config
 	long		max_skew;
 	const char *tls_cert;		/* PEM file: serve HTTPS; NULL for HTTP */
 	const char *tls_key;
+	bool		ignore_page;	/* serve the first page whatever is asked */
+	PastEnd		past_end;
+	CountMode	count;
+	int			listing_base;	/* annotation-jobs offset of the first page */
 } Config;
 
 extern Config cfg;

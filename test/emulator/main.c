@@ -7,6 +7,12 @@
  * --port 0 can report the port the kernel picked: it is printed alone on the
  * first line of stdout, which is how test harnesses learn where to connect.
  * Refused input (flags, data file, generator spec) exits with status 2.
+ *
+ * Besides the contract's defaults, flags make the emulator serve the
+ * plausible variants of the real service that the contract lists (--count,
+ * --listing-base, --past-end) and one misbehaving server (--ignore-page), so
+ * that tests can prove the FDW gives the same rows, or stops, under each.
+ * usage() below is the reference for every flag; keep the two in step.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,6 +51,15 @@ usage(FILE *f)
 			"  --max-skew SECONDS    allowed X-Sdk-Date skew (900)\n"
 			"  --tls-cert FILE --tls-key FILE   serve HTTPS with this PEM certificate\n"
 			"                        (chain) and key instead of HTTP\n"
+			"\n"
+			"Variants of the service (the contract's default first):\n"
+			"  --count total|absent|page   image_count and job_total_count: the\n"
+			"                        filter's total, left out, or the items on this page\n"
+			"  --listing-base 1|0    annotation-jobs offset of the first page\n"
+			"  --past-end empty|repeat     a page past the last: an empty list, or\n"
+			"                        the last non-empty page again\n"
+			"  --ignore-page         misbehave: images ignores page and annotation-jobs\n"
+			"                        ignores offset (the first page, forever)\n"
 			"  --help\n");
 }
 
@@ -85,6 +100,10 @@ main(int argc, char **argv)
 		{"max-skew", required_argument, NULL, 'k'},
 		{"tls-cert", required_argument, NULL, 'C'},
 		{"tls-key", required_argument, NULL, 'K'},
+		{"count", required_argument, NULL, 'c'},
+		{"listing-base", required_argument, NULL, 'b'},
+		{"past-end", required_argument, NULL, 'e'},
+		{"ignore-page", no_argument, NULL, 'i'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
@@ -104,6 +123,9 @@ main(int argc, char **argv)
 	cfg.token_ttl = 86400;
 	cfg.max_skew = 900;
 	cfg.auth = AUTH_NONE;
+	cfg.past_end = PAST_END_EMPTY;
+	cfg.count = COUNT_TOTAL;
+	cfg.listing_base = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1)
 	{
 		switch (c)
@@ -182,6 +204,44 @@ main(int argc, char **argv)
 				break;
 			case 'K':
 				cfg.tls_key = optarg;
+				break;
+			case 'c':
+				if (strcmp(optarg, "total") == 0)
+					cfg.count = COUNT_TOTAL;
+				else if (strcmp(optarg, "absent") == 0)
+					cfg.count = COUNT_ABSENT;
+				else if (strcmp(optarg, "page") == 0)
+					cfg.count = COUNT_PAGE;
+				else
+				{
+					fprintf(stderr, "modelarts-emulator: --count: expected total, absent or page, got \"%s\"\n", optarg);
+					return EXIT_BADINPUT;
+				}
+				break;
+			case 'b':
+				if (strcmp(optarg, "1") == 0)
+					cfg.listing_base = 1;
+				else if (strcmp(optarg, "0") == 0)
+					cfg.listing_base = 0;
+				else
+				{
+					fprintf(stderr, "modelarts-emulator: --listing-base: expected 1 or 0, got \"%s\"\n", optarg);
+					return EXIT_BADINPUT;
+				}
+				break;
+			case 'e':
+				if (strcmp(optarg, "empty") == 0)
+					cfg.past_end = PAST_END_EMPTY;
+				else if (strcmp(optarg, "repeat") == 0)
+					cfg.past_end = PAST_END_REPEAT;
+				else
+				{
+					fprintf(stderr, "modelarts-emulator: --past-end: expected empty or repeat, got \"%s\"\n", optarg);
+					return EXIT_BADINPUT;
+				}
+				break;
+			case 'i':
+				cfg.ignore_page = true;
 				break;
 			case 'h':
 				usage(stdout);

@@ -411,6 +411,38 @@ answer_error(struct MHD_Connection *conn, Req *r, unsigned int status,
 
 /* ---- endpoints ---- */
 
+/*
+ * The index of the first item to serve of count items, per_page a page, p0
+ * the zero-based page asked for; count (an empty page) past the end.
+ * --ignore-page serves the first page whatever is asked; --past-end repeat
+ * serves the last non-empty page instead of an empty one.
+ */
+static uint64_t
+page_first(uint64_t count, uint64_t per_page, uint64_t p0)
+{
+	uint64_t	npages = (count + per_page - 1) / per_page;
+
+	if (cfg.ignore_page)
+		p0 = 0;
+	if (p0 >= npages)
+	{
+		if (cfg.past_end != PAST_END_REPEAT || npages == 0)
+			return count;
+		p0 = npages - 1;
+	}
+	return p0 * per_page;
+}
+
+/* ,"key":N as --count says: the total, the items on this page, or nothing */
+static void
+put_count(Buf *b, const char *key, uint64_t total, uint64_t on_page)
+{
+	if (cfg.count == COUNT_ABSENT)
+		return;
+	buf_printf(b, ",\"%s\":%" PRIu64, key,
+			   cfg.count == COUNT_PAGE ? on_page : total);
+}
+
 /* Resolve the labeling job of the route, or answer 404 and return NULL. */
 static Job *
 lookup_job(struct MHD_Connection *conn, Req *r, const Route *rt,
@@ -438,7 +470,8 @@ ep_images(struct MHD_Connection *conn, Req *r, const Route *rt, const char *quer
 	int			n;
 	const uint32_t *idx;
 	uint32_t	count;
-	uint64_t	first;
+	uint64_t	first,
+				last;
 	size_t		total;
 	Buf			b;
 
@@ -500,18 +533,19 @@ ep_images(struct MHD_Connection *conn, Req *r, const Route *rt, const char *quer
 	}
 	free(v);
 
-	/* compare before multiplying: page may be huge */
-	first = ((uint64_t) page - 1) < ((uint64_t) count + (uint64_t) per_page - 1) / (uint64_t) per_page
-		? ((uint64_t) page - 1) * (uint64_t) per_page : count;
+	/* page may be huge: page_first compares before multiplying */
+	first = page_first(count, (uint64_t) per_page, (uint64_t) page - 1);
+	last = first + (uint64_t) per_page < count ? first + (uint64_t) per_page : count;
 	total = job->header_len + 96;
-	for (uint64_t i = first; i < count && i < first + (uint64_t) per_page; i++)
+	for (uint64_t i = first; i < last; i++)
 		total += job->images[idx[i]].len + 1;
 
 	buf_init(&b, total);
 	buf_put(&b, "{\"is_success\":true,", 19);
 	buf_put(&b, job->header, job->header_len);
-	buf_printf(&b, ",\"image_count\":%u,\"images\":[", count);
-	for (uint64_t i = first; i < count && i < first + (uint64_t) per_page; i++)
+	put_count(&b, "image_count", count, last - first);
+	buf_puts(&b, ",\"images\":[");
+	for (uint64_t i = first; i < last; i++)
 	{
 		const Image *im = &job->images[idx[i]];
 
@@ -562,11 +596,11 @@ ep_tags(struct MHD_Connection *conn, Req *r, const Route *rt, bool with_stats)
 	return answer_json(conn, r, 200, &b);
 }
 
-/* Optional positive integer parameter with a default and an upper bound. */
+/* Optional integer parameter with a default and bounds. */
 static bool
 opt_int_param(struct MHD_Connection *conn, Req *r, const char *query,
-			  const char *name, int64_t def, int64_t max, int64_t *out,
-			  enum MHD_Result *ret)
+			  const char *name, int64_t def, int64_t min, int64_t max,
+			  int64_t *out, enum MHD_Result *ret)
 {
 	char	   *v;
 	int			n = query_param(query, name, &v);
@@ -580,15 +614,16 @@ opt_int_param(struct MHD_Connection *conn, Req *r, const char *query,
 							"%s is given more than once", name);
 		return false;
 	}
-	if (!parse_digits(v, out) || *out < 1 || *out > max)
+	if (!parse_digits(v, out) || *out < min || *out > max)
 	{
 		if (max == INT64_MAX)
 			*ret = answer_error(conn, r, 400, "ModelArts.0104",
-								"%s must be an integer >= 1, got \"%s\"", name, v);
+								"%s must be an integer >= %" PRId64 ", got \"%s\"",
+								name, min, v);
 		else
 			*ret = answer_error(conn, r, 400, "ModelArts.0104",
-								"%s must be an integer from 1 to %" PRId64 ", got \"%s\"",
-								name, max, v);
+								"%s must be an integer from %" PRId64 " to %" PRId64 ", got \"%s\"",
+								name, min, max, v);
 		free(v);
 		return false;
 	}
@@ -602,18 +637,24 @@ ep_jobs(struct MHD_Connection *conn, Req *r, const char *query)
 	enum MHD_Result ret;
 	int64_t		offset,
 				limit;
-	uint64_t	first;
+	uint64_t	first,
+				last,
+				njobs = (uint64_t) ds.njobs;
 	Buf			b;
 
-	if (!opt_int_param(conn, r, query, "offset", 1, INT64_MAX, &offset, &ret) ||
-		!opt_int_param(conn, r, query, "limit", 10, 100, &limit, &ret))
+	/* offset counts pages, from --listing-base */
+	if (!opt_int_param(conn, r, query, "offset", cfg.listing_base,
+					   cfg.listing_base, INT64_MAX, &offset, &ret) ||
+		!opt_int_param(conn, r, query, "limit", 10, 1, 100, &limit, &ret))
 		return ret;
-	first = ((uint64_t) offset - 1) < (uint64_t) ds.njobs
-		? ((uint64_t) offset - 1) * (uint64_t) limit : (uint64_t) ds.njobs;
+	first = page_first(njobs, (uint64_t) limit, (uint64_t) (offset - cfg.listing_base));
+	last = first + (uint64_t) limit < njobs ? first + (uint64_t) limit : njobs;
 
 	buf_init(&b, 1024);
-	buf_printf(&b, "{\"is_success\":true,\"job_total_count\":%d,\"jobs\":[", ds.njobs);
-	for (uint64_t i = first; i < (uint64_t) ds.njobs && i < first + (uint64_t) limit; i++)
+	buf_puts(&b, "{\"is_success\":true");
+	put_count(&b, "job_total_count", njobs, last - first);
+	buf_puts(&b, ",\"jobs\":[");
+	for (uint64_t i = first; i < last; i++)
 	{
 		const Job  *job = &ds.jobs[i];
 
