@@ -126,6 +126,8 @@ typedef enum FaultKind
 	FAULT_429,
 	FAULT_500,
 	FAULT_503,
+	FAULT_502,					/* a gateway's HTML answers, not ModelArts' */
+	FAULT_504,
 	FAULT_STALL,
 	FAULT_TRUNCATE,
 	FAULT_BADJSON,

@@ -757,7 +757,8 @@ fault_parse(const char *spec, Fault *f, char *err, size_t errlen)
 		const char *name;
 		FaultKind	kind;
 	}			kinds[] = {
-		{"429", FAULT_429}, {"500", FAULT_500}, {"503", FAULT_503},
+		{"429", FAULT_429}, {"500", FAULT_500}, {"502", FAULT_502},
+		{"503", FAULT_503}, {"504", FAULT_504},
 		{"stall", FAULT_STALL}, {"truncate", FAULT_TRUNCATE},
 		{"badjson", FAULT_BADJSON}, {"close", FAULT_CLOSE},
 		{"shape", FAULT_SHAPE}
@@ -795,7 +796,7 @@ fault_parse(const char *spec, Fault *f, char *err, size_t errlen)
 		}
 	if (!ok)
 	{
-		snprintf(err, errlen, "--fault %s: unknown kind \"%s\" (valid: 429, 500, 503, stall, truncate, badjson, close, shape)",
+		snprintf(err, errlen, "--fault %s: unknown kind \"%s\" (valid: 429, 500, 502, 503, 504, stall, truncate, badjson, close, shape)",
 				 spec, kind);
 		goto out;
 	}
@@ -943,6 +944,19 @@ api_request(struct MHD_Connection *conn, Req *r, const Route *rtp,
 			case FAULT_503:
 				return answer_error(conn, r, 503, "ModelArts.0011",
 									"service unavailable (emulated fault)");
+			case FAULT_502:
+			case FAULT_504:
+				{
+					/* as a gateway answers: HTML, no ModelArts error body */
+					unsigned int st = f->kind == FAULT_502 ? 502 : 504;
+					const char *what = st == 502 ? "Bad Gateway" : "Gateway Time-out";
+					Buf			b;
+
+					buf_init(&b, 128);
+					buf_printf(&b, "<html><head><title>%u %s</title></head>"
+							   "<body><h1>%u %s</h1></body></html>\n", st, what, st, what);
+					return answer(conn, r, st, "text/html", &b, NULL, NULL);
+				}
 			case FAULT_BADJSON:
 				{
 					Buf			b;

@@ -160,8 +160,23 @@ is(stop_emu($emu), 0, 'exit 0 after faults');
 	stop_emu($e);
 }
 
+# 502 and 504: a gateway's HTML answers, every 2nd matching request
+{
+	my $e = start_emu('--data', sample_file(), '--fault', '502:2@page=3', '--fault', '504:2@page=4');
+	my $url = "$e->{base}/v1/$P/data-annotations/282/images?per_page=10";
+	for my $st (502, 504) {
+		my $page = $st == 502 ? 3 : 4;
+		my @res = map { http_get("$url&page=$page") } 1 .. 4;
+		is_deeply([ map { $_->{status} } @res ], [ 200, $st, 200, $st ], "$st:2: every second matching request");
+		is($res[1]{headers}{'content-type'}, 'text/html', "$st: an HTML body, as from a gateway");
+		like($res[1]{content}, qr{<h1>$st }, "$st: saying so");
+	}
+	is((get_json("$e->{base}/__emulator/stats"))[1]{faults}, 4, '502, 504: faults counted');
+	stop_emu($e);
+}
+
 # bad --fault specs
-for my $bad (['boom:1', '--fault boom:1: unknown kind "boom" (valid: 429, 500, 503, stall, truncate, badjson, close, shape)'],
+for my $bad (['boom:1', '--fault boom:1: unknown kind "boom" (valid: 429, 500, 502, 503, 504, stall, truncate, badjson, close, shape)'],
 	['429', '--fault 429: expected KIND:EVERY[:ARG][@SUBSTRING]'],
 	['429:0', '--fault 429:0: EVERY must be an integer >= 1'],
 	['500:1:5', '--fault 500:1:5: only 429 (Retry-After seconds) and stall (milliseconds) take an ARG'],
