@@ -20,7 +20,7 @@ our @EXPORT = qw(fdw_db drop_db psql psql_ok psql_fails record_secret
   transcript_dir server_log access_log_lines token_requests setup_fdw
   fdw_table session_open session_run session_send session_wait session_close
   capture_start
-  capture_stop capture_requests);
+  capture_stop capture_requests backend_crashes);
 
 # Where the psql transcripts and secrets of all TAP tests go: next to the
 # cluster, so that 160_secrets.t finds them whichever test ran first.
@@ -195,6 +195,17 @@ sub session_close {
 	my ($s) = @_;
 	$s->{in} .= "\\q\n";
 	finish $s->{h};
+}
+
+# backend_crashes(): how many times the cluster's server log says a server
+# process was terminated by a signal (a crash, which restarts every backend).
+# A test takes it at the start and compares at the end, as an error caught
+# in a test can hide one.
+sub backend_crashes {
+	open(my $fh, '<', server_log()) or return 0;
+	my $n = grep { /server process \(PID \d+\) was terminated by signal/ } <$fh>;
+	close $fh;
+	return $n;
 }
 
 # capture_start(@responses): a one-connection-at-a-time HTTP listener on
