@@ -28,6 +28,7 @@ use OverlongServer;
 use Test::More;
 use Time::HiRes qw(time);
 
+my $crashes = backend_crashes();
 my %size = (7001 => 250, 7002 => 170, 7003 => 130, 7005 => 50, 7006 => 40);
 my %ids = map { $_ => [ overlong_ids($_, $size{$_}) ] } keys %size;
 my %owner;
@@ -112,4 +113,5 @@ SQL
 	overlong_stop($srv);
 }
 
+is(backend_crashes() - $crashes, 0, 'no backend crashed');
 done_testing();
