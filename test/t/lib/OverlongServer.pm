@@ -25,6 +25,8 @@
 #                     answers for the wrong job
 #   --log FILE        appended, one line per request: "CONN REQUEST-LINE",
 #                     CONN numbering the connections accepted from 1
+#   --exit-with-parent  exit when the process that started it is gone (a
+#                     test that died), checked every second
 #
 # Every image of job J is {image_id, image_name, tags: ["t1"]}; image_id is
 # md5_hex("overlong:J:i") for i in 1..N, and the images are served in
@@ -47,6 +49,7 @@ use Digest::MD5 qw(md5_hex);
 use Exporter 'import';
 use File::Spec;
 use Getopt::Long qw(GetOptionsFromArray);
+use IO::Select;
 use IO::Socket::INET;
 use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(sleep time);
@@ -184,7 +187,9 @@ sub main {
 	my %o = (port => 0, mode => 'same', late_ms => 50, jobs => {}, poison => {},
 		wrong => {});
 	my (@jobs, @poison, @wrong);
+	my $parent = getppid();
 	GetOptionsFromArray(\@argv, 'port=i' => \$o{port}, 'log=s' => \$o{log},
+		'exit-with-parent' => \$o{exit_with_parent},
 		'mode=s' => \$o{mode}, 'late-ms=i' => \$o{late_ms}, 'job=s' => \@jobs,
 		'poison=s' => \@poison, 'wrong=s' => \@wrong)
 	  or die "usage: see the head of $SELF\n";
@@ -211,7 +216,12 @@ sub main {
 	my $stop = 0;
 	$SIG{TERM} = $SIG{INT} = sub { $stop = 1; };
 	my $conn_no = 0;
+	my $sel = IO::Select->new($l);
 	while (!$stop) {
+		if (!$sel->can_read(1)) {
+			last if $o{exit_with_parent} && getppid() != $parent;
+			next;
+		}
 		my $c = $l->accept;
 		next unless $c;    # interrupted by a signal
 		$conn_no++;
@@ -245,7 +255,7 @@ sub overlong_start {
 		my (undef, $f) = File::Temp::tempfile('overlong-XXXXXX', TMPDIR => 1, UNLINK => 1);
 		$f;
 	};
-	my @args = ('--port', 0, '--log', $log, '--mode', $a{mode} // 'same');
+	my @args = ('--port', 0, '--log', $log, '--mode', $a{mode} // 'same', '--exit-with-parent');
 	push @args, '--late-ms', $a{late_ms} if defined $a{late_ms};
 	push @args, map { ('--job', "$_:$a{jobs}{$_}") } sort keys %{ $a{jobs} || {} };
 	push @args, map { ('--poison', "$_=$a{poison}{$_}") } sort keys %{ $a{poison} || {} };
