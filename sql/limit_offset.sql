@@ -123,3 +123,25 @@ WHERE data_annotation_id = 282 AND tag_name IS NOT NULL AND width > 0 LIMIT 1;
 SELECT * FROM emulator_requests();
 SELECT EXISTS (SELECT 1 FROM annotation_images WHERE data_annotation_id = 282);
 SELECT * FROM emulator_requests();
+
+-- EXPLAIN shows what is sent, from the same request plan: a repeated job
+-- is one stream, so the window maps onto its pages
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT image_name FROM annotation_images
+WHERE data_annotation_id IN (285, 285) AND tag_name = 'x' LIMIT 10 OFFSET 20;
+SELECT count(*) FROM (SELECT image_name FROM annotation_images
+  WHERE data_annotation_id IN (285, 285) AND tag_name = 'x' LIMIT 10 OFFSET 20) f;
+SELECT * FROM emulator_requests();
+
+-- an OFFSET past any page the API can serve: no rows, no request (the page
+-- arithmetic saturates instead of overflowing)
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT image_name FROM annotation_images
+WHERE data_annotation_id = 285 AND tag_name = 'x' LIMIT 10 OFFSET 9223372036854775807;
+SELECT count(*) FROM (SELECT image_name FROM annotation_images
+  WHERE data_annotation_id = 285 AND tag_name = 'x' LIMIT 10 OFFSET 9223372036854775807) f;
+SELECT count(*) FROM (SELECT image_name FROM annotation_images
+  WHERE data_annotation_id = 285 AND tag_name = 'x' OFFSET 9223372036854775807) f;
+SELECT count(*) FROM (SELECT image_name FROM annotation_images
+  WHERE data_annotation_id = 285 AND tag_name = 'x' LIMIT 9223372036854775807 OFFSET 9223372036854775000) f;
+SELECT * FROM emulator_requests();

@@ -18,6 +18,10 @@ CREATE SERVER bad12 FOREIGN DATA WRAPPER modelarts_fdw OPTIONS (endpoint 'http:/
 CREATE SERVER bad13 FOREIGN DATA WRAPPER modelarts_fdw OPTIONS (endpoint 'http://x', project_id 'p', colour 'blue');
 CREATE SERVER bad14 FOREIGN DATA WRAPPER modelarts_fdw OPTIONS (endpoint 'http://x', project_id '');
 CREATE SERVER bad15 FOREIGN DATA WRAPPER modelarts_fdw OPTIONS (endpoint 'http://x', project_id 'p', max_retries '11');
+-- requests_in_flight: 1 to 64, on the server or a foreign table
+CREATE SERVER bad16 FOREIGN DATA WRAPPER modelarts_fdw OPTIONS (endpoint 'http://x', project_id 'p', requests_in_flight '0');
+CREATE SERVER bad17 FOREIGN DATA WRAPPER modelarts_fdw OPTIONS (endpoint 'http://x', project_id 'p', requests_in_flight '65');
+CREATE SERVER bad18 FOREIGN DATA WRAPPER modelarts_fdw OPTIONS (endpoint 'http://x', project_id 'p', requests_in_flight 'many');
 CREATE SERVER bad16 FOREIGN DATA WRAPPER modelarts_fdw OPTIONS (endpoint 'http://x', project_id 'p', iam_endpoint 'iam.example.com');
 
 -- a good server, then ALTER: a bad value fails at ALTER time
@@ -45,6 +49,7 @@ CREATE FOREIGN TABLE opt_t1 (a int) SERVER opt_srv OPTIONS (resource 'pictures')
 CREATE FOREIGN TABLE opt_t2 (a int) SERVER opt_srv OPTIONS (data_annotation_id 'abc');
 CREATE FOREIGN TABLE opt_t3 (a int) SERVER opt_srv OPTIONS (data_annotation_id '-5');
 CREATE FOREIGN TABLE opt_t4 (a int) SERVER opt_srv OPTIONS (limit '5');
+CREATE FOREIGN TABLE opt_t4b (a int) SERVER opt_srv OPTIONS (requests_in_flight '-1');
 CREATE FOREIGN TABLE opt_t5 (a int OPTIONS (key '')) SERVER opt_srv;
 CREATE FOREIGN TABLE opt_t6 (a int OPTIONS (colour 'x')) SERVER opt_srv;
 CREATE FOREIGN TABLE opt_ok (name text OPTIONS (key 'image_name'))

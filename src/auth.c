@@ -4,7 +4,7 @@
  *		  Authentication of modelarts_fdw's requests: a fixed IAM token, an
  *		  IAM token got with a password and cached, or AK/SK signing.
  *
- * http.c asks ma_auth_headers() for the headers of each request.  Secrets
+ * client.c asks ma_auth_headers() for the headers of each request.  Secrets
  * (token, password, secret key, signature) only ever go into those headers
  * and the IAM request body; no message, log line or EXPLAIN output shows
  * them.  The cached IAM token lives in the MaConnection and goes away with
@@ -123,16 +123,24 @@ ma_auth_headers(MaConnection *conn, const char *method, const char *path,
 }
 
 /*
- * Called by http.c on a 401 answer with the given error_code (maybe NULL).
+ * Called by client.c on a 401 answer with the given error_code (maybe NULL).
  * In password mode, if the code says the token is missing, expired or
  * invalid, forget the cached token and return true: the request is worth
  * one retry with a new token.  Otherwise return false.
  */
 bool
-ma_auth_renew_after_401(MaConnection *conn, const char *error_code)
+ma_auth_renew_after_401(MaConnection *conn, const char *error_code,
+						uint64 token_generation)
 {
 	if (conn->user.mode != MA_AUTH_PASSWORD || error_code == NULL)
 		return false;
+
+	/*
+	 * Several calls in flight with the old token all come back 401: the
+	 * first one drops it, the others just retry with the new one.
+	 */
+	if (token_generation != conn->token_generation)
+		return true;
 
 	if (strcmp(error_code, "ModelArts.0201") == 0 ||
 		strcmp(error_code, "ModelArts.0202") == 0 ||
@@ -176,7 +184,10 @@ ma_iam_get_token(MaConnection *conn)
 	MaUserOptions *user = &conn->user;
 	const char *base = server->iam_endpoint ? server->iam_endpoint : server->endpoint;
 	StringInfoData body;
-	MaHttpResponse resp;
+	StringInfoData url;
+	MaHttpRequest resp;
+	const char *resp_body;
+	int			resp_len;
 	ErrorContextCallback errcallback;
 	cJSON	   *json;
 	char	   *expires_at = NULL;
@@ -213,10 +224,14 @@ ma_iam_get_token(MaConnection *conn)
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
 
+	initStringInfo(&url);
+	appendStringInfo(&url, "%s/v3/auth/tokens", base);
+	ma_http_request_init(&resp, CurrentMemoryContext, "POST", url.data, NIL,
+						 body.data);
 	PG_TRY();
 	{
-		ma_http_perform(conn, "POST", base, "/v3/auth/tokens", NULL, NIL,
-						body.data, &resp);
+		ma_transport_perform(conn->transport, &resp,
+							 server->request_timeout_ms);
 	}
 	PG_FINALLY();
 	{
@@ -227,7 +242,17 @@ ma_iam_get_token(MaConnection *conn)
 	pfree(body.data);
 
 	/* Read what IAM said: expires_at on success, an error otherwise. */
-	json = cJSON_ParseWithLength(resp.body.data, resp.body.len);
+	/* no answer at all: the transport failure, in the terms of IAM */
+	if (resp.result != CURLE_OK || resp.status < 100)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+				 errmsg("could not get a token from IAM: %s",
+						resp.too_large ? "answer too large" :
+						curl_easy_strerror((CURLcode) resp.result)),
+				 resp.errbuf[0] ? errdetail("%s.", resp.errbuf) : 0));
+
+	resp_body = ma_http_body(&resp, &resp_len);
+	json = cJSON_ParseWithLength(resp_body, resp_len);
 	if (json)
 	{
 		cJSON	   *item;
@@ -289,6 +314,7 @@ ma_iam_get_token(MaConnection *conn)
 		conn->token_refresh_at = DT_NOEND;
 
 	conn->token = MemoryContextStrdup(conn->cxt, resp.subject_token);
+	conn->token_generation++;
 	explicit_bzero(resp.subject_token, strlen(resp.subject_token));
 }
 

@@ -77,9 +77,9 @@ ma_get_connection(UserMapping *user)
 		entry->cxt = NULL;
 		memset(&entry->server, 0, sizeof(entry->server));
 		memset(&entry->user, 0, sizeof(entry->user));
-		entry->easy = NULL;
-		entry->multi = NULL;
+		entry->transport = NULL;
 		entry->token = NULL;
+		entry->token_generation = 0;
 		entry->token_refresh_at = 0;
 	}
 
@@ -114,8 +114,7 @@ ma_build_connection(MaConnection *entry, UserMapping *user)
 	ForeignServer *server;
 	MaServerOptions sopts;
 	MaUserOptions uopts;
-	CURL	   *easy;
-	CURLM	   *multi;
+	MaTransport *transport;
 
 	if (!curl_initialized)
 	{
@@ -136,31 +135,20 @@ ma_build_connection(MaConnection *entry, UserMapping *user)
 	ma_get_user_options(user, &uopts);
 	MemoryContextSwitchTo(oldcxt);
 
-	easy = curl_easy_init();
-	multi = curl_multi_init();
-	if (easy == NULL || multi == NULL)
-	{
-		if (easy)
-			curl_easy_cleanup(easy);
-		if (multi)
-			curl_multi_cleanup(multi);
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-				 errmsg("could not create a libcurl handle")));
-	}
+	/* its own context: it may outlive the entry's options, see below */
+	transport = ma_transport_create(CacheMemoryContext, &sopts);
 
 	/* From here on nothing can fail: install. */
 	MemoryContextSetParent(newcxt, CacheMemoryContext);
 
 	/*
-	 * Dropping the old handles closes their kept-alive connections: after a
-	 * change of endpoint, proxy or TLS options we want fresh ones.  No
-	 * request is in progress: requests never call back into this file.
+	 * Dropping the old transport closes its kept-alive connections: after a
+	 * change of endpoint, proxy or TLS options we want fresh ones.  A scan
+	 * still running on it (a cursor opened before the change) keeps it
+	 * until it ends; it lives in CacheMemoryContext for that.
 	 */
-	if (entry->easy)
-		curl_easy_cleanup(entry->easy);
-	if (entry->multi)
-		curl_multi_cleanup(entry->multi);
+	if (entry->transport)
+		ma_transport_destroy(entry->transport);
 
 	if (entry->cxt)
 	{
@@ -176,8 +164,7 @@ ma_build_connection(MaConnection *entry, UserMapping *user)
 	entry->cxt = newcxt;
 	entry->server = sopts;
 	entry->user = uopts;
-	entry->easy = easy;
-	entry->multi = multi;
+	entry->transport = transport;
 	entry->token = NULL;
 	entry->token_refresh_at = 0;
 	entry->server_hashvalue =

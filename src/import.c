@@ -143,96 +143,56 @@ import_resources(ImportForeignSchemaStmt *stmt, const char *server)
 
 /*
  * One images table per job of the listing, in the listing's order
- * (create_time ascending).  The listing's pages are read here, each freed
- * on every path.
+ * (create_time ascending).  The listing's pages are freed with the client,
+ * on every path (its memory context's reset callback).
  */
 static List *
 import_jobs(ImportForeignSchemaStmt *stmt, Oid serverOid, const char *server)
 {
 	UserMapping *user = GetUserMapping(GetUserId(), serverOid);
 	MaConnection *conn = ma_get_connection(user);
-	const char *project_id = ma_connection_project_id(conn);
-	int			page_size = ma_connection_page_size(conn);
 	List	   *commands = NIL;
 	List	   *names = NIL;
-	int64		page = 0;
-	int64		seen = 0;
-	bool		done = false;
-	MaRequestCounters counters = {0, 0};
+	MaRequestCounters counters = {0, 0, 0};
+	MaClient   *client = ma_client_create(conn, 1, &counters,
+										  CurrentMemoryContext);
+	MaJobLister *lister;
+	MemoryContextCallback *cb;
+	cJSON	   *job;
+	int64		id;
 
-	while (!done)
+	/* both in the client's context, which an error deletes after we return */
+	lister = MemoryContextAlloc(client->cxt, sizeof(MaJobLister));
+	cb = MemoryContextAlloc(client->cxt, sizeof(MemoryContextCallback));
+	ma_job_lister_init(lister, client, ma_connection_project_id(conn),
+					   ma_connection_page_size(conn));
+	cb->func = (MemoryContextCallbackFunction) ma_job_lister_release;
+	cb->arg = lister;
+	MemoryContextRegisterResetCallback(client->cxt, cb);
+
+	while ((job = ma_job_lister_next(lister, &id)) != NULL)
 	{
-		StringInfoData path;
-		StringInfoData query;
-		cJSON	   *volatile json = NULL;
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(job, "name");
+		char	   *table;
 
-		CHECK_FOR_INTERRUPTS();
-		initStringInfo(&path);
-		initStringInfo(&query);
-		appendStringInfoString(&path, "/v1/");
-		ma_append_encoded(&path, project_id);
-		appendStringInfoString(&path, "/annotation-jobs");
-		ma_append_jobs_query(&query, ++page, page_size);
+		table = safe_table_name(cJSON_IsString(name) ? name->valuestring : "",
+								id);
+		cJSON_Delete(job);
 
-		PG_TRY();
-		{
-			const cJSON *jobs;
-			const cJSON *job;
-			const cJSON *total;
-			int			got;
-
-			json = ma_api_get(conn, path.data, query.data, &counters);
-			jobs = cJSON_GetObjectItemCaseSensitive(json, "jobs");
-			if (!cJSON_IsArray(jobs))
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-						 errmsg("malformed answer from ModelArts: no \"jobs\" array"),
-						 errcontext("remote request: GET %s?%s", path.data, query.data)));
-			cJSON_ArrayForEach(job, jobs)
-			{
-				const cJSON *id = cJSON_GetObjectItemCaseSensitive(job, "dls_prj_id");
-				const cJSON *name = cJSON_GetObjectItemCaseSensitive(job, "name");
-				char	   *table;
-
-				if (!cJSON_IsNumber(id))
-					ereport(ERROR,
-							(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-							 errmsg("malformed answer from ModelArts: a job of \"annotation-jobs\" has no numeric \"dls_prj_id\""),
-							 errcontext("remote request: GET %s?%s", path.data, query.data)));
-				table = safe_table_name(cJSON_IsString(name) ? name->valuestring : "",
-										(int64) id->valuedouble);
-
-				/*
-				 * A name taken already (two jobs with the same safe name)
-				 * gets the job's ID appended; the first job in the listing's
-				 * order keeps the plain name.
-				 */
-				if (list_member(names, makeString(table)))
-					table = psprintf("%.*s_" INT64_FORMAT,
-									 NAMEDATALEN - 1 - 21, table,
-									 (int64) id->valuedouble);
-				names = lappend(names, makeString(table));
-				if (table_wanted(stmt, table))
-					commands = lappend(commands,
-									   create_images_table(table, server,
-														   (int64) id->valuedouble));
-			}
-			got = cJSON_GetArraySize(jobs);
-			seen += got;
-			total = cJSON_GetObjectItemCaseSensitive(json, "job_total_count");
-			if (got < page_size ||
-				(cJSON_IsNumber(total) && (double) seen >= total->valuedouble))
-				done = true;
-		}
-		PG_FINALLY();
-		{
-			if (json)
-				cJSON_Delete(json);
-		}
-		PG_END_TRY();
-		pfree(path.data);
-		pfree(query.data);
+		/*
+		 * A name taken already (two jobs with the same safe name) gets the
+		 * job's ID appended; the first job in the listing's order keeps the
+		 * plain name.
+		 */
+		if (list_member(names, makeString(table)))
+			table = psprintf("%.*s_" INT64_FORMAT,
+							 NAMEDATALEN - 1 - 21, table, id);
+		names = lappend(names, makeString(table));
+		if (table_wanted(stmt, table))
+			commands = lappend(commands,
+							   create_images_table(table, server, id));
 	}
+	ma_client_destroy(client);
 	return commands;
 }
 

@@ -69,7 +69,9 @@ enum FdwScanPrivateIndex
 	FdwScanPrivateHasLimit,		/* Boolean: LIMIT/OFFSET pushed */
 	FdwScanPrivateLimitExpr,	/* Integer: index in fdw_exprs, or -1 */
 	FdwScanPrivateOffsetExpr,	/* Integer: index in fdw_exprs, or -1 */
-	FdwScanPrivateAttrsUsed		/* List of Integer: attnums filled */
+	FdwScanPrivateAttrsUsed,	/* List of Integer: attnums filled */
+	FdwScanPrivateFewRows		/* Boolean: a few rows are wanted (LIMIT not
+								 * pushed, EXISTS): no page asked ahead */
 };
 
 /* Index of the items of a final ForeignPath's fdw_private list. */
@@ -85,14 +87,14 @@ typedef struct IdColumnArg
 	AttrNumber	id_attno;
 } IdColumnArg;
 
-/* Execution state of a foreign scan. */
+/*
+ * Execution state of a foreign scan: the pushed values' expressions, and
+ * the scan of the resource (scan.c, resource.c), which does the rest.
+ */
 typedef struct MaScanState
 {
 	Relation	rel;
-	MaConnection *conn;			/* NULL until the first request */
-	UserMapping *user;
-	char	   *project_id;
-	int			page_size;
+	MaScan	   *scan;
 
 	/* from the plan */
 	MaResource	resource;
@@ -101,6 +103,7 @@ typedef struct MaScanState
 	bool		has_table_id;
 	int64		table_id;
 	bool		has_limit;
+	int			page_size;
 	ExprState  *id_state;
 	ExprState  *tag_state;
 	ExprState  *limit_state;
@@ -108,40 +111,9 @@ typedef struct MaScanState
 	MaColumn   *columns;
 	int			ncolumns;
 
-	/* set up at the first row of a (re)scan */
-	bool		started;
-	List	   *streams;
-	ListCell   *cur_stream;
-	int64		skip_remaining; /* rows still to drop (OFFSET) */
-	int64		emit_remaining; /* rows still to return, -1: no limit */
-	int64		limit_value;	/* evaluated LIMIT, -1: none */
-	int64		offset_value;	/* evaluated OFFSET */
-
-	/* the current stream's paging */
-	int			per_page;
-	int64		next_page;
-	int64		pages_left;		/* -1: until a short page */
-	bool		stream_done;
-
-	/* the current page */
-	cJSON	   *page_json;		/* malloc'd; freed by reset callback */
-	cJSON	   *cur_image;		/* next image of page to expand */
-	const char **tags;			/* distinct tags of the image being expanded */
-	int			ntags;
-	int			next_tag;		/* next of tags to emit; -1: emit NULL row */
-	bool		image_pending;
-
-	/* counters for EXPLAIN ANALYZE */
-	MaRequestCounters counters;
-	int64		images_received;
-	int64		rows_dropped;
-
-	/* projects, versions, tags: the jobs and their calls */
-	MaJobScan	js;
-
-	MemoryContext page_cxt;		/* reset per page */
+	bool		started;		/* values evaluated, scan started */
+	MemoryContext values_cxt;	/* the evaluated values; reset per rescan */
 	MemoryContext row_cxt;		/* reset per row */
-	MemoryContextCallback json_cb;	/* frees page_json if the scan dies */
 } MaScanState;
 
 static void modelartsGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
@@ -175,23 +147,19 @@ static bool ec_member_is_id_column(PlannerInfo *root, RelOptInfo *rel,
 static void add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 									MaRelInfo *info);
 static List *column_keys(Relation rel, Bitmapset *attrs_used);
-static void start_job_scan(MaScanState *st, List *ids);
-static void free_page_json(void *arg);
-static void start_scan(ForeignScanState *node, MaScanState *st);
-static bool next_row(ForeignScanState *node, MaScanState *st,
-					 MaRowSource *src);
-static void start_stream(MaScanState *st, MaStream *stream);
-static bool fetch_page(MaScanState *st, MaStream *stream);
-static List *eval_id_list(MaScanState *st, ExprContext *econtext);
-static List *eval_tag_list(MaScanState *st, ExprContext *econtext);
-static int64 eval_int8(ExprState *state, ExprContext *econtext, bool *isnull);
+static void eval_plan_input(ForeignScanState *node, MaScanState *st,
+							MaPlanInput *in);
 static int64 eval_row_count(ExprState *state, ExprContext *econtext,
 							int64 absent, int sqlstate, const char *clause);
-static void append_value_text(StringInfo buf, Node *expr, bool encode);
-static void explain_requests(ForeignScanState *node, MaScanState *st,
-							 ExplainState *es);
-static void explain_job_requests(MaScanState *st, List *jobs, bool list_all,
-								 ExplainState *es);
+static MaPlanValue *datum_value(Datum d, Oid type, bool job);
+static List *eval_values(ExprState *state, ExprContext *econtext,
+						 bool is_list, bool job);
+static MaPlanValue *node_value(Node *expr, bool job, bool many);
+static List *node_values(Node *expr, bool is_list, bool job);
+static void explain_plan_input(ForeignScanState *node, MaScanState *st,
+							   MaPlanInput *in);
+static void explain_row_count(Node *expr, int64 absent, bool *known,
+							  int64 *value, const char **text, bool *negative);
 
 PG_FUNCTION_INFO_V1(modelarts_fdw_handler);
 
@@ -692,6 +660,16 @@ modelartsGetForeignPlan(PlannerInfo *root, RelOptInfo *foreignrel,
 	fdw_private = lappend(fdw_private, makeInteger(offset_idx));
 	fdw_private = lappend(fdw_private, attrs);
 
+	/*
+	 * A LIMIT the scan does not see (local filters below it), EXISTS, or a
+	 * LIMIT over a join: the executor may stop after a few rows, so pages
+	 * asked ahead may be wasted.  The planner's tuple_fraction says so: an
+	 * absolute number of rows.  A cursor's fraction (0.1) does not count:
+	 * it is read to the end more often than not.
+	 */
+	fdw_private = lappend(fdw_private,
+						  makeBoolean(!has_limit && root->tuple_fraction >= 1.0));
+
 	return make_foreignscan(tlist, local_exprs, foreignrel->relid, fdw_exprs,
 							fdw_private, NIL, NIL, outer_plan);
 }
@@ -708,20 +686,24 @@ modelartsBeginForeignScan(ForeignScanState *node, int eflags)
 	ForeignTable *table;
 	MaServerOptions sopts;
 	MaTableOptions topts;
+	MaConnection *conn = NULL;
 	Bitmapset  *attrs = NULL;
 	ListCell   *lc;
+	int			in_flight;
 	int			idx;
 
 	node->fdw_state = st;
 	st->rel = node->ss.ss_currentRelation;
 	table = GetForeignTable(RelationGetRelid(st->rel));
-	st->user = GetUserMapping(userid, table->serverid);
 	ma_get_server_options(GetForeignServer(table->serverid), &sopts);
 	ma_get_table_options(rte->relid, &topts);
-	st->project_id = sopts.project_id;
 	st->page_size = sopts.page_size;
 	st->has_table_id = topts.has_annotation_id;
 	st->table_id = topts.data_annotation_id;
+	in_flight = topts.requests_in_flight > 0 ? topts.requests_in_flight :
+		sopts.requests_in_flight;
+	if (boolVal(list_nth(priv, FdwScanPrivateFewRows)))
+		in_flight = 1;
 
 	st->resource = intVal(list_nth(priv, FdwScanPrivateResource));
 	st->id_mode = intVal(list_nth(priv, FdwScanPrivateIdMode));
@@ -749,7 +731,22 @@ modelartsBeginForeignScan(ForeignScanState *node, int eflags)
 		attrs = bms_add_member(attrs, lfirst_int(lc) - FirstLowInvalidHeapAttributeNumber);
 	st->columns = ma_describe_columns(st->rel, st->resource, attrs,
 									  &st->ncolumns);
-	if (st->resource != MA_RESOURCE_IMAGES)
+
+	st->values_cxt = AllocSetContextCreate(estate->es_query_cxt,
+										   "modelarts_fdw values",
+										   ALLOCSET_SMALL_SIZES);
+	st->row_cxt = AllocSetContextCreate(estate->es_query_cxt,
+										"modelarts_fdw row",
+										ALLOCSET_DEFAULT_SIZES);
+
+	/* nothing to connect to for a plain EXPLAIN */
+	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
+		conn = ma_get_connection(GetUserMapping(userid, table->serverid));
+
+	if (st->resource == MA_RESOURCE_IMAGES)
+		st->scan = ma_images_scan_create(conn, sopts.project_id, in_flight,
+										 estate->es_query_cxt);
+	else
 	{
 		List	   *keys = NIL;
 		int			i;
@@ -759,347 +756,48 @@ modelartsBeginForeignScan(ForeignScanState *node, int eflags)
 			if (st->columns[i].kind == MA_COL_KEY)
 				keys = lappend(keys, st->columns[i].key);
 		}
-		st->js.resource = st->resource;
-		st->js.project_id = st->project_id;
-		st->js.page_size = st->page_size;
-		st->js.counters = &st->counters;
-		st->js.list_all = st->id_mode == MA_ID_NONE && !st->has_table_id;
-		ma_job_calls(st->resource, st->js.list_all, keys,
-					 &st->js.need_job, &st->js.need_stats);
+		st->scan = ma_job_scan_create(conn, st->resource, sopts.project_id,
+									  sopts.page_size, in_flight, keys,
+									  st->id_mode == MA_ID_NONE && !st->has_table_id,
+									  estate->es_query_cxt);
 	}
-
-	st->page_cxt = AllocSetContextCreate(estate->es_query_cxt,
-										 "modelarts_fdw page",
-										 ALLOCSET_DEFAULT_SIZES);
-	st->row_cxt = AllocSetContextCreate(estate->es_query_cxt,
-										"modelarts_fdw row",
-										ALLOCSET_DEFAULT_SIZES);
-
-	/* the page's cJSON is malloc'd: free it however the query ends */
-	st->json_cb.func = free_page_json;
-	st->json_cb.arg = st;
-	MemoryContextRegisterResetCallback(st->page_cxt, &st->json_cb);
-
-	/* nothing to connect to for a plain EXPLAIN */
-	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
-		return;
-	st->conn = ma_get_connection(st->user);
-	st->js.conn = st->conn;
-}
-
-static void
-free_page_json(void *arg)
-{
-	MaScanState *st = (MaScanState *) arg;
-
-	if (st->page_json)
-	{
-		cJSON_Delete(st->page_json);
-		st->page_json = NULL;
-	}
-	st->cur_image = NULL;
-	st->image_pending = false;
-	ma_job_scan_release(&st->js);
 }
 
 /*
- * Evaluate the pushed values (Params have their values now) and set up the
- * streams and the window of rows to return.
+ * The plan input of the scan at execution: every pushed value evaluated
+ * (Params have their values now), in st->values_cxt, which each rescan
+ * resets.
  */
 static void
-start_scan(ForeignScanState *node, MaScanState *st)
+eval_plan_input(ForeignScanState *node, MaScanState *st, MaPlanInput *in)
 {
 	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 	MemoryContext oldcxt;
-	List	   *ids = NIL;
-	List	   *tags = NIL;
 
-	st->limit_value = eval_row_count(st->limit_state, econtext, -1,
-									 ERRCODE_INVALID_ROW_COUNT_IN_LIMIT_CLAUSE,
-									 "LIMIT");
-	st->offset_value = eval_row_count(st->offset_state, econtext, 0,
-									  ERRCODE_INVALID_ROW_COUNT_IN_RESULT_OFFSET_CLAUSE,
-									  "OFFSET");
-	st->skip_remaining = st->offset_value;
-	st->emit_remaining = st->limit_value;
+	memset(in, 0, sizeof(*in));
+	in->id_mode = st->id_mode;
+	in->has_table_id = st->has_table_id;
+	in->table_id = st->table_id;
+	in->tag_mode = st->tag_mode;
+	in->page_size = st->page_size;
+	in->has_limit = st->has_limit;
+	in->limit_known = in->offset_known = true;
+	in->limit = eval_row_count(st->limit_state, econtext, -1,
+							   ERRCODE_INVALID_ROW_COUNT_IN_LIMIT_CLAUSE,
+							   "LIMIT");
+	in->offset = eval_row_count(st->offset_state, econtext, 0,
+								ERRCODE_INVALID_ROW_COUNT_IN_RESULT_OFFSET_CLAUSE,
+								"OFFSET");
 
-	oldcxt = MemoryContextSwitchTo(node->ss.ps.state->es_query_cxt);
-	if (st->id_mode == MA_ID_EQ || st->id_mode == MA_ID_ANY)
-		ids = eval_id_list(st, econtext);
-	if (st->tag_mode == MA_TAG_EQ || st->tag_mode == MA_TAG_ANY)
-		tags = eval_tag_list(st, econtext);
-	if (st->resource != MA_RESOURCE_IMAGES)
-	{
-		start_job_scan(st, ids);
-		MemoryContextSwitchTo(oldcxt);
-		st->started = true;
-		return;
-	}
-	st->streams = ma_build_streams(st->id_mode, ids, st->has_table_id,
-								   st->table_id, st->tag_mode, tags);
+	MemoryContextReset(st->values_cxt);
+	oldcxt = MemoryContextSwitchTo(st->values_cxt);
+	if (st->id_state)
+		in->jobs = eval_values(st->id_state, econtext, st->id_mode == MA_ID_ANY,
+							   true);
+	if (st->tag_state)
+		in->tags = eval_values(st->tag_state, econtext,
+							   st->tag_mode == MA_TAG_ANY, false);
 	MemoryContextSwitchTo(oldcxt);
-
-	st->cur_stream = NULL;
-	st->started = true;
-
-	/* LIMIT 0: no request at all */
-	if (st->emit_remaining == 0)
-		st->streams = NIL;
-	if (st->streams != NIL)
-	{
-		st->cur_stream = list_head(st->streams);
-		start_stream(st, lfirst(st->cur_stream));
-	}
-}
-
-/*
- * Set up a scan of projects, versions or tags: the jobs given (evaluated
- * ids, the table option; a disagreement leaves none) or, with neither,
- * every job of the listing.
- */
-static void
-start_job_scan(MaScanState *st, List *ids)
-{
-	MaJobScan  *js = &st->js;
-
-	ma_job_scan_release(js);
-	js->job_ids = NIL;
-	js->next_id = NULL;
-	js->list_page = 0;
-	js->list_seen = 0;
-	js->list_done = false;
-	js->jobs_read = 0;
-	if (!js->list_all)
-	{
-		js->job_ids = ma_select_jobs(st->id_mode, ids, st->has_table_id,
-									 st->table_id);
-		js->next_id = list_head(js->job_ids);
-	}
-}
-
-/*
- * Choose the page size and first page of a stream.  A single exact stream
- * (one row per image) maps the LIMIT/OFFSET window onto pages; otherwise
- * pages are read from the first, sized to what the limit still needs.
- */
-static void
-start_stream(MaScanState *st, MaStream *stream)
-{
-	bool		single_exact = list_length(st->streams) == 1 &&
-		ma_stream_is_exact(stream);
-
-	st->stream_done = false;
-	st->pages_left = -1;
-	st->next_page = 1;
-	st->per_page = st->page_size;
-
-	if (single_exact && st->emit_remaining > 0)
-	{
-		int64		first;
-
-		ma_page_window(st->skip_remaining, st->emit_remaining, st->page_size,
-					   &st->per_page, &first, &st->pages_left);
-		st->next_page = first;
-		st->skip_remaining -= (first - 1) * st->per_page;
-	}
-	else if (single_exact && st->skip_remaining > 0)
-	{
-		st->next_page = st->skip_remaining / st->per_page + 1;
-		st->skip_remaining %= st->per_page;
-	}
-	else if (st->emit_remaining > 0)
-	{
-		int64		needed = st->skip_remaining + st->emit_remaining;
-
-		st->per_page = (int) Min((int64) st->page_size, needed);
-	}
-}
-
-/*
- * Fetch the stream's next page into st->page_json.  Returns false when the
- * stream has no more pages (nothing is requested then).
- */
-static bool
-fetch_page(MaScanState *st, MaStream *stream)
-{
-	StringInfoData path;
-	StringInfoData query;
-	char		job[32];
-	cJSON	   *json;
-	cJSON	   *images;
-	cJSON	   *count;
-	int			got;
-
-	if (st->stream_done || st->pages_left == 0)
-		return false;
-
-	/* the previous page's rows are all out: free it before the next */
-	MemoryContextReset(st->page_cxt);
-	MemoryContextRegisterResetCallback(st->page_cxt, &st->json_cb);
-
-	initStringInfo(&path);
-	initStringInfo(&query);
-	snprintf(job, sizeof(job), INT64_FORMAT, stream->job_id);
-	ma_append_images_path(&path, st->project_id, job);
-	if (stream->kind == MA_STREAM_TAG)
-	{
-		StringInfoData tag;
-
-		initStringInfo(&tag);
-		ma_append_encoded(&tag, stream->tag);
-		ma_append_stream_query(&query, stream->kind, tag.data);
-		pfree(tag.data);
-	}
-	else
-		ma_append_stream_query(&query, stream->kind, NULL);
-	appendStringInfo(&query, "per_page=%d&page=" INT64_FORMAT,
-					 st->per_page, st->next_page);
-
-	json = ma_api_get(st->conn, path.data, query.data, &st->counters);
-	st->page_json = json;
-
-	images = cJSON_GetObjectItemCaseSensitive(json, "images");
-	if (!cJSON_IsArray(images))
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-				 errmsg("malformed answer from ModelArts: no \"images\" array"),
-				 errcontext("remote request: GET %s?%s", path.data, query.data)));
-	got = cJSON_GetArraySize(images);
-	{
-		cJSON	   *img;
-
-		cJSON_ArrayForEach(img, images)
-		{
-			if (!cJSON_IsObject(img))
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-						 errmsg("malformed answer from ModelArts: an element of \"images\" is not an object"),
-						 errcontext("remote request: GET %s?%s", path.data, query.data)));
-		}
-	}
-	if (got > st->per_page)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-				 errmsg("malformed answer from ModelArts: %d images on a page of %d",
-						got, st->per_page),
-				 errcontext("remote request: GET %s?%s", path.data, query.data)));
-
-	st->images_received += got;
-	st->cur_image = images->child;
-	st->image_pending = false;
-
-	/* a short page ends the stream, and so does reaching image_count */
-	count = cJSON_GetObjectItemCaseSensitive(json, "image_count");
-	if (got < st->per_page ||
-		(cJSON_IsNumber(count) &&
-		 (double) st->next_page * st->per_page >= count->valuedouble))
-		st->stream_done = true;
-	st->next_page++;
-	if (st->pages_left > 0)
-		st->pages_left--;
-
-	pfree(path.data);
-	pfree(query.data);
-	return true;
-}
-
-/*
- * The next row of the scan, before OFFSET and LIMIT: walk the tags of the
- * current image, then the next image, page, stream.  Returns false at the
- * end.  The row's strings point into st->page_json.
- */
-static bool
-next_row(ForeignScanState *node, MaScanState *st, MaRowSource *src)
-{
-	for (;;)
-	{
-		MaStream   *stream;
-
-		if (st->cur_stream == NULL)
-			return false;
-		stream = lfirst(st->cur_stream);
-
-		if (st->image_pending)
-		{
-			const cJSON *image = st->cur_image;
-			const char *tag = NULL;
-			bool		have = false;
-
-			if (stream->kind == MA_STREAM_UNTAGGED)
-			{
-				/* one row with a NULL tag, for an image that has none */
-				st->image_pending = false;
-				have = (st->ntags == 0);
-			}
-			else if (stream->kind == MA_STREAM_TAG)
-			{
-				int			i;
-
-				st->image_pending = false;
-				for (i = 0; i < st->ntags; i++)
-				{
-					if (strcmp(st->tags[i], stream->tag) == 0)
-					{
-						tag = st->tags[i];
-						have = true;
-						break;
-					}
-				}
-			}
-			else if (st->next_tag < st->ntags)
-			{
-				tag = st->tags[st->next_tag++];
-				have = true;
-				if (stream->keep_tags != NIL)
-				{
-					ListCell   *lc;
-
-					have = false;
-					foreach(lc, stream->keep_tags)
-					{
-						if (strcmp((char *) lfirst(lc), tag) == 0)
-							have = true;
-					}
-				}
-			}
-			else
-				st->image_pending = false;
-
-			/* the image is done: move on, its row (if any) still valid */
-			if (!st->image_pending)
-				st->cur_image = st->cur_image->next;
-			if (have)
-			{
-				src->job_id = stream->job_id;
-				src->object = image;
-				src->tag = tag;
-				src->tags = st->tags;
-				src->ntags = st->ntags;
-				return true;
-			}
-			continue;
-		}
-
-		if (st->cur_image != NULL)
-		{
-			MemoryContext oldcxt = MemoryContextSwitchTo(st->page_cxt);
-
-			st->ntags = ma_distinct_tags(st->cur_image, &st->tags);
-			MemoryContextSwitchTo(oldcxt);
-			st->next_tag = 0;
-			st->image_pending = true;
-			continue;
-		}
-
-		CHECK_FOR_INTERRUPTS();
-		if (fetch_page(st, stream))
-			continue;
-
-		/* next stream */
-		st->cur_stream = lnext(st->streams, st->cur_stream);
-		if (st->cur_stream != NULL)
-			start_stream(st, lfirst(st->cur_stream));
-	}
 }
 
 static TupleTableSlot *
@@ -1114,29 +812,16 @@ modelartsIterateForeignScan(ForeignScanState *node)
 	MemoryContextReset(st->row_cxt);
 
 	if (!st->started)
-		start_scan(node, st);
-
-	for (;;)
 	{
-		if (st->emit_remaining == 0)
-			return slot;
-		if (st->resource != MA_RESOURCE_IMAGES)
-		{
-			if (!ma_job_scan_next(&st->js, &src))
-				return slot;
-		}
-		else if (!next_row(node, st, &src))
-			return slot;
-		if (st->skip_remaining > 0)
-		{
-			st->skip_remaining--;
-			st->rows_dropped++;
-			continue;
-		}
-		break;
+		MaPlanInput in;
+
+		eval_plan_input(node, st, &in);
+		st->scan->methods->start(st->scan, &in);
+		st->started = true;
 	}
-	if (st->emit_remaining > 0)
-		st->emit_remaining--;
+
+	if (!st->scan->methods->next(st->scan, &src))
+		return slot;
 
 	oldcxt = MemoryContextSwitchTo(st->row_cxt);
 	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
@@ -1152,12 +837,9 @@ modelartsReScanForeignScan(ForeignScanState *node)
 {
 	MaScanState *st = (MaScanState *) node->fdw_state;
 
-	/* start over; parameter values may have changed */
-	MemoryContextReset(st->page_cxt);
-	MemoryContextRegisterResetCallback(st->page_cxt, &st->json_cb);
+	/* start over at the next row: parameter values may have changed */
+	st->scan->methods->end(st->scan);
 	st->started = false;
-	st->streams = NIL;
-	st->cur_stream = NULL;
 }
 
 static void
@@ -1165,8 +847,8 @@ modelartsEndForeignScan(ForeignScanState *node)
 {
 	MaScanState *st = (MaScanState *) node->fdw_state;
 
-	if (st)
-		free_page_json(st);
+	if (st && st->scan)
+		st->scan->methods->end(st->scan);
 }
 
 /*
@@ -1189,14 +871,6 @@ array_elements(Datum d, Oid *elemtype, Datum **elems, bool **nulls)
 	return n;
 }
 
-static int64
-eval_int8(ExprState *state, ExprContext *econtext, bool *isnull)
-{
-	Datum		d = ExecEvalExpr(state, econtext, isnull);
-
-	return *isnull ? 0 : DatumGetInt64(d);
-}
-
 /*
  * The value of a pushed LIMIT or OFFSET: "absent" when there is none or it
  * is NULL, PostgreSQL's own error when it is negative.
@@ -1207,12 +881,14 @@ eval_row_count(ExprState *state, ExprContext *econtext, int64 absent,
 {
 	bool		isnull;
 	int64		v;
+	Datum		d;
 
 	if (state == NULL)
 		return absent;
-	v = eval_int8(state, econtext, &isnull);
+	d = ExecEvalExpr(state, econtext, &isnull);
 	if (isnull)
 		return absent;
+	v = DatumGetInt64(d);
 	if (v < 0)
 		ereport(ERROR,
 				(errcode(sqlstate),
@@ -1220,275 +896,141 @@ eval_row_count(ExprState *state, ExprContext *econtext, int64 absent,
 	return v;
 }
 
-
-/* Convert a datum of an integer type to int64. */
-static int64
-int_datum_to_int64(Datum d, Oid type)
+/* A known plan value from a datum of an integer or text type. */
+static MaPlanValue *
+datum_value(Datum d, Oid type, bool job)
 {
+	if (!job)
+		return ma_plan_tag(TextDatumGetCString(d));
 	switch (type)
 	{
 		case INT2OID:
-			return DatumGetInt16(d);
+			return ma_plan_job(DatumGetInt16(d));
 		case INT4OID:
-			return DatumGetInt32(d);
+			return ma_plan_job(DatumGetInt32(d));
 		default:
-			return DatumGetInt64(d);
+			return ma_plan_job(DatumGetInt64(d));
 	}
 }
 
 /*
- * The evaluated data_annotation_id values, NULLs dropped (they match no
- * row) and duplicates removed, as a list of palloc'd int64.
+ * The evaluated values of a pushed condition (jobs or tags), as known plan
+ * values, NULLs dropped (they match no row); ma_plan_requests drops
+ * duplicates.
  */
 static List *
-eval_id_list(MaScanState *st, ExprContext *econtext)
+eval_values(ExprState *state, ExprContext *econtext, bool is_list, bool job)
 {
-	Expr	   *expr = st->id_state->expr;
 	bool		isnull;
-	Datum		d = ExecEvalExpr(st->id_state, econtext, &isnull);
+	Datum		d = ExecEvalExpr(state, econtext, &isnull);
 	List	   *result = NIL;
+	Oid			elemtype;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
 
 	if (isnull)
 		return NIL;
-	if (st->id_mode == MA_ID_EQ)
+	if (!is_list)
+		return list_make1(datum_value(d, exprType((Node *) state->expr), job));
+
+	n = array_elements(d, &elemtype, &elems, &nulls);
+	for (i = 0; i < n; i++)
 	{
-		int64	   *v = palloc(sizeof(int64));
-
-		*v = int_datum_to_int64(d, exprType((Node *) expr));
-		return list_make1(v);
-	}
-	else
-	{
-		Oid			elemtype;
-		Datum	   *elems;
-		bool	   *nulls;
-		int			n = array_elements(d, &elemtype, &elems, &nulls);
-		int			i;
-
-		for (i = 0; i < n; i++)
-		{
-			int64		v;
-			ListCell   *lc;
-			bool		dup = false;
-
-			if (nulls[i])
-				continue;
-			v = int_datum_to_int64(elems[i], elemtype);
-			foreach(lc, result)
-			{
-				if (*(int64 *) lfirst(lc) == v)
-					dup = true;
-			}
-			if (!dup)
-			{
-				int64	   *p = palloc(sizeof(int64));
-
-				*p = v;
-				result = lappend(result, p);
-			}
-		}
-	}
-	return result;
-}
-
-/* The evaluated tag_name values, NULLs and duplicates removed. */
-static List *
-eval_tag_list(MaScanState *st, ExprContext *econtext)
-{
-	bool		isnull;
-	Datum		d = ExecEvalExpr(st->tag_state, econtext, &isnull);
-	List	   *result = NIL;
-
-	if (isnull)
-		return NIL;
-	if (st->tag_mode == MA_TAG_EQ)
-		return list_make1(TextDatumGetCString(d));
-	else
-	{
-		Oid			elemtype;
-		Datum	   *elems;
-		bool	   *nulls;
-		int			n = array_elements(d, &elemtype, &elems, &nulls);
-		int			i;
-
-		for (i = 0; i < n; i++)
-		{
-			char	   *v;
-			ListCell   *lc;
-			bool		dup = false;
-
-			if (nulls[i])
-				continue;
-			v = TextDatumGetCString(elems[i]);
-			foreach(lc, result)
-			{
-				if (strcmp((char *) lfirst(lc), v) == 0)
-					dup = true;
-			}
-			if (!dup)
-				result = lappend(result, v);
-		}
+		if (!nulls[i])
+			result = lappend(result, datum_value(elems[i], elemtype, job));
 	}
 	return result;
 }
 
 /*
- * Append a pushed value as EXPLAIN shows it: a constant's text
- * (percent-encoded when encode), or "$n" for a parameter.
+ * The plan value of an expression as EXPLAIN sees it: a constant's value,
+ * or "$n" for a parameter (many: an array parameter standing for all the
+ * values of an "= ANY"); NULL for a NULL constant.
  */
-static void
-append_value_text(StringInfo buf, Node *expr, bool encode)
+static MaPlanValue *
+node_value(Node *expr, bool job, bool many)
 {
 	while (IsA(expr, RelabelType))
 		expr = (Node *) ((RelabelType *) expr)->arg;
 
-	if (IsA(expr, Param))
-		appendStringInfo(buf, "$%d", ((Param *) expr)->paramid);
-	else if (IsA(expr, Const))
+	if (IsA(expr, Const))
 	{
 		Const	   *c = (Const *) expr;
-		Oid			out;
-		bool		isvarlena;
-		char	   *text;
 
 		if (c->constisnull)
-		{
-			appendStringInfoString(buf, "NULL");
-			return;
-		}
-		getTypeOutputInfo(c->consttype, &out, &isvarlena);
-		text = OidOutputFunctionCall(out, c->constvalue);
-		if (encode)
-			ma_append_encoded(buf, text);
-		else
-			appendStringInfoString(buf, text);
+			return NULL;
+		return datum_value(c->constvalue, c->consttype, job);
 	}
-	else
-		appendStringInfoString(buf, "?");
+	if (IsA(expr, Param))
+	{
+		char	   *text = psprintf("$%d", ((Param *) expr)->paramid);
+
+		/* an array parameter of "= ANY" stands for all its elements */
+		return ma_plan_unknown(text,
+							   many && type_is_array(exprType(expr)));
+	}
+	return ma_plan_unknown("?", false);
 }
 
 /*
- * The values of a pushed list (ARRAY[...] elements or a constant array's
- * elements), as Nodes; an array parameter is one element standing for all.
+ * The values of a pushed condition as EXPLAIN sees them: the elements of
+ * ARRAY[...] or of a constant array, or one value.
  */
 static List *
-value_nodes(Node *expr, bool is_list)
+node_values(Node *expr, bool is_list, bool job)
 {
 	List	   *result = NIL;
+	Node	   *e = expr;
+	ListCell   *lc;
 
-	if (!is_list)
-		return list_make1(expr);
+	while (IsA(e, RelabelType))
+		e = (Node *) ((RelabelType *) e)->arg;
 
-	while (IsA(expr, RelabelType))
-		expr = (Node *) ((RelabelType *) expr)->arg;
-	if (IsA(expr, ArrayExpr))
-		return ((ArrayExpr *) expr)->elements;
-	if (IsA(expr, Const) && !((Const *) expr)->constisnull)
+	if (is_list && IsA(e, ArrayExpr))
 	{
+		foreach(lc, ((ArrayExpr *) e)->elements)
+		{
+			MaPlanValue *v = node_value(lfirst(lc), job, false);
+
+			if (v)
+				result = lappend(result, v);
+		}
+		return result;
+	}
+	if (is_list && IsA(e, Const))
+	{
+		Const	   *c = (Const *) e;
 		Oid			elemtype;
 		Datum	   *elems;
 		bool	   *nulls;
-		int			n = array_elements(((Const *) expr)->constvalue, &elemtype,
-									   &elems, &nulls);
-		int16		typlen;
-		bool		typbyval;
+		int			n;
 		int			i;
 
-		get_typlenbyval(elemtype, &typlen, &typbyval);
+		if (c->constisnull)
+			return NIL;
+		n = array_elements(c->constvalue, &elemtype, &elems, &nulls);
 		for (i = 0; i < n; i++)
-			result = lappend(result,
-							 makeConst(elemtype, -1, InvalidOid, typlen,
-									   elems[i], nulls[i], typbyval));
+		{
+			if (!nulls[i])
+				result = lappend(result, datum_value(elems[i], elemtype, job));
+		}
 		return result;
 	}
-	return list_make1(expr);
+	{
+		MaPlanValue *v = node_value(expr, job, is_list);
+
+		return v ? list_make1(v) : NIL;
+	}
 }
 
 /*
- * EXPLAIN VERBOSE of projects, versions and tags: the listing (when no job
- * is given) and the calls sent for each job.
+ * The plan input as EXPLAIN sees it, before execution: constants known,
+ * parameters shown as "$n".
  */
 static void
-explain_job_requests(MaScanState *st, List *jobs, bool list_all,
-					 ExplainState *es)
-{
-	List	   *requests = NIL;
-	ListCell   *lc;
-	const char *paging;
-
-	if (list_all)
-	{
-		StringInfoData b;
-
-		initStringInfo(&b);
-		appendStringInfoString(&b, "GET /v1/");
-		ma_append_encoded(&b, st->project_id);
-		appendStringInfoString(&b, "/annotation-jobs?");
-		ma_append_jobs_query(&b, 1, st->page_size);
-		requests = lappend(requests, b.data);
-		jobs = list_make1("{each listed job}");
-		paging = "until a short page";
-	}
-	else
-		paging = "one call of each kind per job";
-
-	foreach(lc, jobs)
-	{
-		StringInfoData b;
-		ListCell   *prev;
-		bool		dup = false;
-
-		/* IN (285, 285) reads the job once, as at execution */
-		foreach(prev, jobs)
-		{
-			if (prev == lc)
-				break;
-			if (strcmp((char *) lfirst(prev), (char *) lfirst(lc)) == 0)
-				dup = true;
-		}
-		if (dup)
-			continue;
-
-		/* the job is digits, "$n" or a placeholder: shown as it is */
-		if (st->js.need_job)
-		{
-			initStringInfo(&b);
-			appendStringInfoString(&b, "GET /v1/");
-			ma_append_encoded(&b, st->project_id);
-			appendStringInfo(&b, "/data-annotations/%s/images?per_page=1&page=1",
-							 (char *) lfirst(lc));
-			requests = lappend(requests, b.data);
-		}
-		if (st->js.need_stats)
-		{
-			initStringInfo(&b);
-			appendStringInfoString(&b, "GET /v1/");
-			ma_append_encoded(&b, st->project_id);
-			appendStringInfo(&b, "/data-annotations/%s/tags/stats",
-							 (char *) lfirst(lc));
-			requests = lappend(requests, b.data);
-		}
-	}
-
-	if (requests == NIL)
-		ExplainPropertyText("Remote request", "none", es);
-	else if (es->format == EXPLAIN_FORMAT_TEXT)
-	{
-		foreach(lc, requests)
-			ExplainPropertyText("Remote request", (char *) lfirst(lc), es);
-	}
-	else
-		ExplainPropertyList("Remote requests", requests, es);
-	if (requests != NIL && list_all)
-		ExplainPropertyText("Remote paging", paging, es);
-}
-
-/*
- * EXPLAIN VERBOSE: the request each stream sends first, with "$n" where a
- * parameter goes, and how its pages go on.
- */
-static void
-explain_requests(ForeignScanState *node, MaScanState *st, ExplainState *es)
+explain_plan_input(ForeignScanState *node, MaScanState *st, MaPlanInput *in)
 {
 	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
 	List	   *priv = fsplan->fdw_private;
@@ -1496,230 +1038,78 @@ explain_requests(ForeignScanState *node, MaScanState *st, ExplainState *es)
 	int			tag_idx = intVal(list_nth(priv, FdwScanPrivateTagExpr));
 	int			limit_idx = intVal(list_nth(priv, FdwScanPrivateLimitExpr));
 	int			offset_idx = intVal(list_nth(priv, FdwScanPrivateOffsetExpr));
-	List	   *jobs = NIL;
-	List	   *tag_parts = NIL;	/* strings: "tag_name=...&" or "" */
-	List	   *requests = NIL;
-	ListCell   *lc,
-			   *lc2;
-	bool		consts = true;
-	char	   *paging = NULL;
-	char	   *page_query = NULL;
 
-	/* the jobs, as text */
+	memset(in, 0, sizeof(*in));
+	in->id_mode = st->id_mode;
+	in->has_table_id = st->has_table_id;
+	in->table_id = st->table_id;
+	in->tag_mode = st->tag_mode;
+	in->page_size = st->page_size;
+	in->has_limit = st->has_limit;
+	in->limit = -1;
+	in->limit_known = in->offset_known = true;
 	if (id_idx >= 0)
-	{
-		foreach(lc, value_nodes(list_nth(fsplan->fdw_exprs, id_idx), st->id_mode == MA_ID_ANY))
-		{
-			StringInfoData b;
+		in->jobs = node_values(list_nth(fsplan->fdw_exprs, id_idx),
+							   st->id_mode == MA_ID_ANY, true);
+	if (tag_idx >= 0)
+		in->tags = node_values(list_nth(fsplan->fdw_exprs, tag_idx),
+							   st->tag_mode == MA_TAG_ANY, false);
+	if (limit_idx >= 0)
+		explain_row_count(list_nth(fsplan->fdw_exprs, limit_idx), -1,
+						  &in->limit_known, &in->limit, &in->limit_text,
+						  &in->negative);
+	if (offset_idx >= 0)
+		explain_row_count(list_nth(fsplan->fdw_exprs, offset_idx), 0,
+						  &in->offset_known, &in->offset, &in->offset_text,
+						  &in->negative);
+}
 
-			initStringInfo(&b);
-			append_value_text(&b, lfirst(lc), true);
-			if (IsA(lfirst(lc), Param) && st->id_mode == MA_ID_ANY &&
-				exprType(lfirst(lc)) != INT8OID && exprType(lfirst(lc)) != INT4OID &&
-				exprType(lfirst(lc)) != INT2OID)
-				appendStringInfoString(&b, "[each]");
-			if (!IsA(lfirst(lc), Const))
-				consts = false;
-			else if (((Const *) lfirst(lc))->constisnull)
-				continue;
-			if (st->has_table_id && IsA(lfirst(lc), Const) &&
-				strcmp(b.data, psprintf(INT64_FORMAT, st->table_id)) != 0)
-				continue;		/* disagrees with the table option: no request */
-			jobs = lappend(jobs, b.data);
-		}
-	}
-	else if (st->has_table_id)
-		jobs = list_make1(psprintf(INT64_FORMAT, st->table_id));
-
-	if (st->resource != MA_RESOURCE_IMAGES)
+/* A LIMIT or OFFSET expression as EXPLAIN sees it. */
+static void
+explain_row_count(Node *expr, int64 absent, bool *known, int64 *value,
+				  const char **text, bool *negative)
+{
+	if (IsA(expr, Const))
 	{
-		explain_job_requests(st, jobs, id_idx < 0 && !st->has_table_id, es);
+		Const	   *c = (Const *) expr;
+
+		*known = true;
+		*value = c->constisnull ? absent : DatumGetInt64(c->constvalue);
+		if (*value < absent)
+			*negative = true;
 		return;
 	}
-
-	/* the tag_name parts */
-	switch (st->tag_mode)
-	{
-		case MA_TAG_ALL:
-			tag_parts = list_make2("", "tag_name=__none__&");
-			break;
-		case MA_TAG_TAGGED:
-			tag_parts = list_make1("");
-			break;
-		case MA_TAG_UNTAGGED:
-			tag_parts = list_make1("tag_name=__none__&");
-			break;
-		case MA_TAG_EQ:
-		case MA_TAG_ANY:
-			{
-				bool		keep = false;
-
-				foreach(lc, value_nodes(list_nth(fsplan->fdw_exprs, tag_idx), st->tag_mode == MA_TAG_ANY))
-				{
-					Node	   *v = lfirst(lc);
-					StringInfoData b;
-
-					if (IsA(v, Const))
-					{
-						Const	   *c = (Const *) v;
-
-						if (c->constisnull)
-							continue;
-						if (!ma_tag_value_is_pushable(TextDatumGetCString(c->constvalue)))
-						{
-							keep = true;
-							continue;
-						}
-					}
-					else
-						consts = false;
-					initStringInfo(&b);
-					appendStringInfoString(&b, "tag_name=");
-					append_value_text(&b, v, true);
-					if (IsA(v, Param) && st->tag_mode == MA_TAG_ANY &&
-						list_length(value_nodes(list_nth(fsplan->fdw_exprs, tag_idx), st->tag_mode == MA_TAG_ANY)) == 1)
-						appendStringInfoString(&b, "[each]");
-					appendStringInfoChar(&b, '&');
-					tag_parts = lappend(tag_parts, b.data);
-				}
-				if (keep)
-					tag_parts = lappend(tag_parts, "");
-			}
-			break;
-	}
-
-	/* paging */
-	if (st->has_limit && (limit_idx >= 0 || offset_idx >= 0))
-	{
-		Node	   *lim = limit_idx >= 0 ? list_nth(fsplan->fdw_exprs, limit_idx) : NULL;
-		Node	   *off = offset_idx >= 0 ? list_nth(fsplan->fdw_exprs, offset_idx) : NULL;
-		bool		lim_const = lim == NULL || IsA(lim, Const);
-		bool		off_const = off == NULL || IsA(off, Const);
-		int64		limit = -1,
-					offset = 0;
-		bool		has_limit_value;
-		bool		single_exact = consts && list_length(jobs) * list_length(tag_parts) == 1 &&
-			strcmp((char *) linitial(tag_parts), "") != 0;
-
-		if (lim && IsA(lim, Const) && !((Const *) lim)->constisnull)
-			limit = DatumGetInt64(((Const *) lim)->constvalue);
-		if (off && IsA(off, Const) && !((Const *) off)->constisnull)
-			offset = DatumGetInt64(((Const *) off)->constvalue);
-		has_limit_value = lim && IsA(lim, Const) && !((Const *) lim)->constisnull;
-
-		if (!lim_const || !off_const)
-		{
-			StringInfoData b;
-
-			initStringInfo(&b);
-			appendStringInfoString(&b, "pages sized at execution from");
-			if (lim)
-			{
-				appendStringInfoString(&b, " LIMIT ");
-				append_value_text(&b, lim, false);
-			}
-			if (off)
-			{
-				appendStringInfoString(&b, " OFFSET ");
-				append_value_text(&b, off, false);
-			}
-			paging = b.data;
-			page_query = "per_page=?&page=?";
-		}
-		else if ((has_limit_value && limit < 0) || offset < 0)
-		{
-			paging = "none: negative LIMIT or OFFSET";
-			jobs = NIL;
-		}
-		else if (has_limit_value && limit == 0)
-		{
-			paging = "none: LIMIT 0";
-			jobs = NIL;
-		}
-		else if (!has_limit_value)
-		{
-			if (single_exact && offset > 0)
-				page_query = psprintf("per_page=%d&page=" INT64_FORMAT,
-									  st->page_size, offset / st->page_size + 1);
-		}
-		else if (single_exact)
-		{
-			int			p;
-			int64		first,
-						n;
-
-			ma_page_window(offset, limit, st->page_size, &p, &first, &n);
-			page_query = psprintf("per_page=%d&page=" INT64_FORMAT, p, first);
-			paging = n == 1 ? "1 page" :
-				psprintf("pages " INT64_FORMAT " to " INT64_FORMAT, first, first + n - 1);
-		}
-		else
-		{
-			page_query = psprintf("per_page=%d&page=1",
-								  (int) Min((int64) st->page_size, offset + limit));
-			paging = "until the limit is reached";
-		}
-	}
-	if (page_query == NULL)
-		page_query = psprintf("per_page=%d&page=1", st->page_size);
-	if (paging == NULL)
-		paging = "until a short page";
-
-	foreach(lc, jobs)
-	{
-		foreach(lc2, tag_parts)
-		{
-			StringInfoData b;
-
-			initStringInfo(&b);
-			/* the job is digits or "$n": shown as it is, not encoded */
-			appendStringInfoString(&b, "GET /v1/");
-			ma_append_encoded(&b, st->project_id);
-			appendStringInfo(&b, "/data-annotations/%s/images", (char *) lfirst(lc));
-			appendStringInfo(&b, "?%s%s", (char *) lfirst(lc2), page_query);
-			/* IN ('a', 'a') is one stream, as at execution */
-			if (!list_member(requests, makeString(b.data)))
-				requests = lappend(requests, makeString(b.data));
-		}
-	}
-
-	if (requests == NIL)
-		ExplainPropertyText("Remote request", "none", es);
-	else if (es->format == EXPLAIN_FORMAT_TEXT)
-	{
-		foreach(lc, requests)
-			ExplainPropertyText("Remote request", strVal(lfirst(lc)), es);
-	}
-	else
-	{
-		List	   *texts = NIL;
-
-		foreach(lc, requests)
-			texts = lappend(texts, strVal(lfirst(lc)));
-		ExplainPropertyList("Remote requests", texts, es);
-	}
-	if (requests != NIL)
-		ExplainPropertyText("Remote paging", paging, es);
+	*known = false;
+	*text = IsA(expr, Param) ? psprintf("$%d", ((Param *) expr)->paramid) : "?";
 }
 
 static void
 modelartsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 {
 	MaScanState *st = (MaScanState *) node->fdw_state;
+	MaScan	   *scan = st->scan;
 
 	if (es->verbose)
-		explain_requests(node, st, es);
+	{
+		MaPlanInput in;
+
+		explain_plan_input(node, st, &in);
+		scan->methods->explain(scan, &in, es);
+	}
 	if (es->analyze)
 	{
 		ExplainPropertyInteger("Remote requests sent", NULL,
-							   st->counters.requests, es);
+							   scan->counters.requests, es);
+		ExplainPropertyInteger("Retries", NULL, scan->counters.retries, es);
+		ExplainPropertyInteger("Bytes received", NULL,
+							   scan->counters.bytes, es);
 		if (st->resource == MA_RESOURCE_IMAGES)
 		{
 			ExplainPropertyInteger("Images received", NULL,
-								   st->images_received, es);
-			ExplainPropertyInteger("Rows dropped", NULL, st->rows_dropped, es);
+								   scan->images_received, es);
+			ExplainPropertyInteger("Rows dropped", NULL, scan->rows_dropped, es);
 		}
 		else
-			ExplainPropertyInteger("Jobs read", NULL, st->js.jobs_read, es);
+			ExplainPropertyInteger("Jobs read", NULL, scan->jobs_read, es);
 	}
 }

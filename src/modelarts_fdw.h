@@ -13,6 +13,7 @@
 #include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "foreign/foreign.h"
+#include "lib/ilist.h"
 #include "lib/stringinfo.h"
 #include "nodes/pathnodes.h"
 #include "utils/relcache.h"
@@ -46,7 +47,8 @@ typedef struct MaServerOptions
 	int			connect_timeout_ms;
 	int			request_timeout_ms;
 	int			page_size;		/* 1..100 */
-	int			max_retries;	/* for 429/503 with back-off */
+	int			max_retries;	/* retries of one call; see client.c */
+	int			requests_in_flight; /* per scan, 1..MA_MAX_IN_FLIGHT */
 	char	   *iam_endpoint;	/* base URL of IAM, NULL if unset */
 	char	   *region;			/* IAM scope by project name, or NULL */
 	bool		ssl_verify;
@@ -72,6 +74,7 @@ typedef struct MaTableOptions
 	MaResource	resource;
 	bool		has_annotation_id;
 	int64		data_annotation_id;
+	int			requests_in_flight; /* overrides the server's; 0: unset */
 } MaTableOptions;
 
 /*
@@ -126,14 +129,63 @@ typedef enum MaStreamKind
 	MA_STREAM_TAG				/* tag_name=<tag> */
 } MaStreamKind;
 
+/*
+ * A value of the request plan: a job (id) or a tag, known, or not yet (a
+ * parameter: "text" is what EXPLAIN shows, "many" for an array of them).
+ * For a known job, text is its digits; for a known tag, the tag encoded.
+ */
+typedef struct MaPlanValue
+{
+	bool		known;
+	bool		many;
+	int64		id;
+	char	   *tag;
+	char	   *text;
+} MaPlanValue;
+
 typedef struct MaStream
 {
-	int64		job_id;
+	const MaPlanValue *job;
+	int64		job_id;			/* job->id, or -1 when not known */
 	MaStreamKind kind;
-	char	   *tag;			/* MA_STREAM_TAG: the tag */
+	const MaPlanValue *tag;		/* MA_STREAM_TAG: the tag */
 	List	   *keep_tags;		/* MA_STREAM_TAGGED: if not NIL, only rows
 								 * whose tag is one of these C strings */
+	int			per_page;
+	int64		first_page;
+	int64		max_pages;		/* -1: until the stream ends */
 } MaStream;
+
+/* What ma_plan_requests plans from. */
+typedef struct MaPlanInput
+{
+	MaIdMode	id_mode;
+	List	   *jobs;			/* MaPlanValue, for MA_ID_EQ and MA_ID_ANY */
+	bool		has_table_id;
+	int64		table_id;
+	MaTagMode	tag_mode;
+	List	   *tags;			/* MaPlanValue, for MA_TAG_EQ and MA_TAG_ANY */
+	int			page_size;
+	bool		has_limit;		/* LIMIT/OFFSET pushed */
+	bool		limit_known;
+	int64		limit;			/* -1: none (or NULL) */
+	bool		offset_known;
+	int64		offset;
+	const char *limit_text;		/* for EXPLAIN, when not known */
+	const char *offset_text;
+	bool		negative;		/* for EXPLAIN: a negative constant */
+} MaPlanInput;
+
+/* The requests of a scan, as the executor runs them and EXPLAIN shows them */
+typedef struct MaRequestPlan
+{
+	List	   *streams;		/* MaStream, in the order they are read */
+	int64		skip;			/* rows to drop before the first returned */
+	int64		limit;			/* rows to return, -1: all */
+	const char *none;			/* no stream: why, or NULL */
+	const char *paging;			/* how pages go on, for EXPLAIN */
+	bool		sized_at_execution; /* LIMIT/OFFSET not known yet */
+} MaRequestPlan;
 
 /* How a column's value is made from a row's source. */
 typedef enum MaColumnKind
@@ -170,59 +222,39 @@ typedef struct MaRowSource
 	int			ntags;
 } MaRowSource;
 
-/*
- * A scan of projects, versions or tags: a list of jobs (given, or found
- * through annotation-jobs page by page), and for each job the calls its rows
- * need.  The cJSON trees are malloc'd and owned here; ma_job_scan_release
- * frees them, and the scan calls it from a memory-context reset callback so
- * that they go however the query ends.
- */
-typedef struct MaJobScan
-{
-	MaResource	resource;
-	struct MaConnection *conn;
-	const char *project_id;
-	int			page_size;		/* of the annotation-jobs listing */
-	struct MaRequestCounters *counters;
-	bool		need_job;		/* images?per_page=1 for each job */
-	bool		need_stats;		/* tags/stats for each job */
-	bool		list_all;		/* jobs from annotation-jobs */
-	List	   *job_ids;		/* else these, as palloc'd int64 */
-	ListCell   *next_id;
-
-	/* the listing (list_all) */
-	struct cJSON *list_json;	/* current page of annotation-jobs */
-	struct cJSON *list_item;	/* next job of the page */
-	int64		list_page;		/* last page requested, 0: none yet */
-	int64		list_seen;		/* jobs listed so far */
-	bool		list_done;
-
-	/* the current job */
-	int64		job_id;
-	struct cJSON *job_json;		/* its images?per_page=1 answer */
-	struct cJSON *stats_json;	/* its tags/stats answer */
-	struct cJSON *rows;			/* synthetic row objects, or NULL */
-	struct cJSON *cur_row;		/* next row object to return */
-	int64		jobs_read;
-} MaJobScan;
 
 /* in plan.c */
 extern void ma_classify_conditions(PlannerInfo *root, RelOptInfo *baserel,
 								   MaRelInfo *info);
 extern bool ma_param_id_clause(PlannerInfo *root, RestrictInfo *rinfo,
 							   Index relid, AttrNumber id_attno, Expr **value);
-extern List *ma_select_jobs(MaIdMode id_mode, List *ids, bool has_table_id,
-							int64 table_id);
+
+/* in request.c */
+struct ExplainState;
+extern void ma_append_encoded(StringInfo buf, const char *s);
 extern bool ma_tag_value_is_pushable(const char *tag);
-extern List *ma_build_streams(MaIdMode id_mode, List *ids, bool has_table_id,
-							  int64 table_id, MaTagMode tag_mode, List *tags);
+extern MaPlanValue *ma_plan_job(int64 id);
+extern MaPlanValue *ma_plan_tag(const char *tag);
+extern MaPlanValue *ma_plan_unknown(const char *text, bool many);
+extern MaRequestPlan *ma_plan_requests(const MaPlanInput *in);
 extern bool ma_stream_is_exact(const MaStream *stream);
 extern void ma_page_window(int64 offset, int64 limit, int max_page,
 						   int *per_page, int64 *first_page, int64 *npages);
-extern void ma_append_images_path(StringInfo buf, const char *project_id,
-								  const char *job);
-extern void ma_append_stream_query(StringInfo buf, MaStreamKind kind,
-								   const char *tag_encoded);
+extern void ma_append_images_request(StringInfo path, StringInfo query,
+									 const char *project_id,
+									 const MaStream *stream, int per_page,
+									 int64 page);
+extern void ma_append_job_request(StringInfo path, StringInfo query,
+								  const char *project_id, const char *job,
+								  bool stats);
+extern void ma_append_jobs_request(StringInfo path, StringInfo query,
+								   const char *project_id, int64 page,
+								   int page_size);
+extern void ma_explain_request_plan(const MaRequestPlan *plan,
+									const char *project_id,
+									struct ExplainState *es);
+extern void ma_explain_requests(List *requests, const char *paging,
+								struct ExplainState *es);
 
 /* in option.c */
 extern void ma_get_server_options(ForeignServer *server, MaServerOptions *opts);
@@ -241,11 +273,6 @@ extern int	ma_distinct_tags(const struct cJSON *image, const char ***tags);
 /* in resource.c */
 extern void ma_job_calls(MaResource resource, bool list_all, List *keys,
 						 bool *need_job, bool *need_stats);
-extern bool ma_job_scan_next(MaJobScan *js, MaRowSource *src);
-extern void ma_job_scan_release(MaJobScan *js);
-extern void ma_append_jobs_query(StringInfo buf, int64 page, int page_size);
-extern void ma_append_job_path(StringInfo buf, const char *project_id,
-							   const char *job, bool stats);
 
 /* in import.c */
 extern List *ma_import_foreign_schema(ImportForeignSchemaStmt *stmt,
@@ -262,6 +289,11 @@ typedef struct MaConnection MaConnection;
 
 extern MaConnection *ma_get_connection(UserMapping *user);
 
+/* The base URL that error messages may show (no credentials). */
+extern const char *ma_connection_endpoint(MaConnection *conn);
+extern const char *ma_connection_project_id(MaConnection *conn);
+extern int	ma_connection_page_size(MaConnection *conn);
+
 /*
  * The insides of a MaConnection, for connection.c, http.c and auth.c only;
  * other files use the accessors below.  Everything hangs off "cxt" (a child
@@ -277,65 +309,228 @@ struct MaConnection
 	MemoryContext cxt;			/* options and the cached token live here */
 	MaServerOptions server;
 	MaUserOptions user;
-	struct Curl_easy *easy;		/* CURL *, reused for keep-alive */
-	struct Curl_multi *multi;	/* CURLM *, owns the connection pool */
+	struct MaTransport *transport;	/* libcurl handles and kept-alive
+									 * connections; see transport.c */
 	char	   *token;			/* cached IAM token (MA_AUTH_PASSWORD) or NULL */
+	uint64		token_generation;	/* counts the tokens got */
 	TimestampTz token_refresh_at;	/* get a new token from this time on */
 };
 
-/* in http.c */
+/* in transport.c */
+
+/* At most this many requests in flight per scan (requests_in_flight). */
+#define MA_MAX_IN_FLIGHT		64
+
+/* Answers larger than this are refused rather than buffered. */
+#define MA_MAX_ANSWER_BYTES		(64 * 1024 * 1024)
+
+typedef struct MaTransport MaTransport;
+
+/*
+ * One HTTP request and, once done, its result: what libcurl said (result),
+ * the status, the body and the few headers we read, palloc'd in "cxt".
+ * Owned by the caller; the transport only points at it while it is active.
+ */
+typedef struct MaHttpRequest
+{
+	/* set by ma_http_request_init */
+	MemoryContext cxt;
+	const char *method;
+	const char *url;
+	List	   *headers;		/* "Name: value" strings */
+	const char *body;			/* or NULL */
+
+	/* state */
+	bool		active;			/* in flight */
+	bool		done;			/* finished: the result below is set */
+	long		timeout_ms;
+	bool		fresh_connection;
+	dlist_node	node;			/* in the transport's list while active */
+	MaTransport *tr;
+	struct Curl_easy *easy;		/* CURL *, while active */
+	struct curl_slist *slist;
+
+	/* result */
+	int			result;			/* CURLcode */
+	long		status;
+	StringInfoData body_buf;
+	char	   *retry_after;	/* Retry-After, or NULL */
+	char	   *subject_token;	/* X-Subject-Token, or NULL */
+	char	   *location;		/* Location (of a 3xx), or NULL */
+	bool		out_of_memory;	/* a callback could not allocate */
+	bool		too_large;		/* the body exceeded MA_MAX_ANSWER_BYTES */
+	bool		framing_doubt;	/* bytes followed the answer: connection shut */
+	int			socket;			/* the connection's socket, or -1 */
+	int64		connect_time_us;
+	char		errbuf[256];	/* CURL_ERROR_SIZE */
+} MaHttpRequest;
+
+extern MaTransport *ma_transport_create(MemoryContext parent,
+										const MaServerOptions *opts);
+extern void ma_transport_destroy(MaTransport *tr);
+extern void ma_transport_use(MaTransport *tr);
+extern void ma_transport_unuse(MaTransport *tr);
+extern int	ma_transport_active(MaTransport *tr);
+extern void ma_http_request_init(MaHttpRequest *req, MemoryContext cxt,
+								 const char *method, const char *url,
+								 List *headers, const char *body);
+extern void ma_transport_start(MaTransport *tr, MaHttpRequest *req,
+							   long timeout_ms, bool fresh_connection);
+extern void ma_transport_cancel(MaHttpRequest *req);
+extern int	ma_transport_wait(MaTransport *tr, long timeout_ms);
+extern void ma_transport_perform(MaTransport *tr, MaHttpRequest *req,
+								 long timeout_ms);
+extern void ma_transport_drop_connection(MaHttpRequest *req);
+extern const char *ma_http_body(MaHttpRequest *req, int *len);
+
+/* in client.c */
 
 /* Counters a scan keeps for EXPLAIN ANALYZE. */
 typedef struct MaRequestCounters
 {
 	int64		requests;		/* HTTP requests sent, retries included */
-	int64		retries;		/* of which retries after 429/503/401 */
+	int64		retries;		/* of which repeats of a failed attempt */
+	int64		bytes;			/* answer bytes received */
 } MaRequestCounters;
+
+typedef enum MaCallState
+{
+	MA_CALL_QUEUED,				/* waiting for the window or its retry time */
+	MA_CALL_IN_FLIGHT,
+	MA_CALL_DONE,				/* json holds the answer */
+	MA_CALL_FAILED				/* failed for good; raised when waited for */
+} MaCallState;
+
+typedef enum MaCallFailure
+{
+	MA_FAIL_NONE,
+	MA_FAIL_TRANSPORT,			/* no complete answer */
+	MA_FAIL_STATUS,				/* an error status, or is_success false */
+	MA_FAIL_JSON,				/* a 2xx that is not JSON */
+	MA_FAIL_NOT_OBJECT,			/* JSON, but not an object */
+	MA_FAIL_WRONG_JOB			/* an images answer for another job */
+} MaCallFailure;
+
+/* One logical API call, with its retries; see client.c. */
+typedef struct MaCall
+{
+	dlist_node	node;			/* in the client's list, in order */
+	char	   *path;			/* encoded, relative to the endpoint */
+	char	   *query;			/* encoded, "" for none */
+	int64		expect_job;		/* the job an images answer names, or -1 */
+	MaCallState state;
+	MaCallFailure failure;
+	int			retries;
+	bool		renewed;		/* a new token was tried after a 401 */
+	bool		orphan;			/* forgotten: freed when it finishes */
+	bool		fresh_connection;	/* the next attempt on a new connection */
+	uint64		token_generation;	/* of the token the attempt carried */
+	TimestampTz first_sent;
+	TimestampTz not_before;		/* a retry waits until then */
+	int			error_pos;		/* MA_FAIL_JSON: where parsing stopped */
+	double		error_job;		/* MA_FAIL_WRONG_JOB: the job answered */
+	MemoryContext cxt;			/* the current attempt's answer */
+	MaHttpRequest req;
+	struct cJSON *json;			/* MA_CALL_DONE: the answer, malloc'd */
+} MaCall;
+
+typedef struct MaClient
+{
+	struct MaConnection *conn;
+	MaTransport *tr;
+	MemoryContext cxt;			/* the calls; reset: all cancelled, freed */
+	MemoryContextCallback cb;
+	int			max_in_flight;
+	double		window;			/* calls allowed in flight now */
+	int			in_flight;
+	dlist_head	calls;			/* every call not discarded, in order */
+	MaRequestCounters *counters;
+} MaClient;
+
+extern MaClient *ma_client_create(struct MaConnection *conn, int max_in_flight,
+								  MaRequestCounters *counters,
+								  MemoryContext parent);
+extern void ma_client_destroy(MaClient *client);
+extern MaCall *ma_client_call(MaClient *client, const char *path,
+							  const char *query, int64 expect_job);
+extern const struct cJSON *ma_client_wait(MaClient *client, MaCall *call);
+extern struct cJSON *ma_client_take_json(MaCall *call);
+extern void ma_client_discard(MaClient *client, MaCall *call);
+extern int	ma_client_pending(MaClient *client);
+extern void ma_client_forget(MaClient *client, MaCall *call);
+extern void ma_client_drain(MaClient *client, int timeout_ms);
+extern void ma_sleep_ms(int ms);
 
 /*
  * Send GET {endpoint}{path}?{query} and return the parsed JSON body of a
- * successful answer.  "path" and "query" are already percent-encoded (see
- * ma_append_encoded).  The result is malloc'd by cJSON: the caller owns it
- * and must cJSON_Delete it on every path (see ma_register_json_cleanup).
- * Errors (transport, API error answers, bodies that are not a JSON object)
- * are raised with ereport(ERROR); nothing is returned then.
+ * successful answer, retried as policy says.  The result is malloc'd by
+ * cJSON: the caller owns it and must cJSON_Delete it on every path.
  */
-extern struct cJSON *ma_api_get(MaConnection *conn, const char *path,
+extern struct cJSON *ma_api_get(struct MaConnection *conn, const char *path,
 								const char *query, MaRequestCounters *counters);
-
-/* Append s percent-encoded: A-Za-z0-9-_.~ kept, everything else %XX. */
-extern void ma_append_encoded(StringInfo buf, const char *s);
-
-/* The base URL that error messages may show (no credentials). */
-extern const char *ma_connection_endpoint(MaConnection *conn);
-extern const char *ma_connection_project_id(MaConnection *conn);
-extern int	ma_connection_page_size(MaConnection *conn);
-
-/*
- * The answer to one HTTP request, for auth.c's IAM call: status, body and
- * the headers we read.  All palloc'd in the caller's memory context.
- */
-typedef struct MaHttpResponse
-{
-	long		status;
-	StringInfoData body;
-	char	   *subject_token;	/* X-Subject-Token, or NULL */
-	char	   *retry_after;	/* Retry-After, or NULL */
-	char	   *location;		/* Location (of a 3xx), or NULL */
-} MaHttpResponse;
-
-extern void ma_http_perform(MaConnection *conn, const char *method,
-							const char *base, const char *path,
-							const char *query, List *headers,
-							const char *body, MaHttpResponse *resp);
 
 /* in auth.c */
 extern List *ma_auth_headers(MaConnection *conn, const char *method,
 							 const char *path, const char *query);
-extern bool ma_auth_renew_after_401(MaConnection *conn, const char *error_code);
+extern bool ma_auth_renew_after_401(MaConnection *conn, const char *error_code,
+									uint64 token_generation);
 extern void ma_auth_forget(MaConnection *conn);
 extern char *ma_aksk_signature(const char *secret_key, const char *method,
 							   const char *host, const char *path,
 							   const char *query, const char *sdk_date);
+
+/* The annotation-jobs listing, page by page; see resource.c. */
+typedef struct MaJobLister
+{
+	MaClient   *client;
+	const char *project_id;
+	int			page_size;
+	int64		page;			/* the last page asked for */
+	bool		done;
+	struct cJSON *json;			/* the current page, malloc'd */
+	struct cJSON *next_item;	/* the next job on it */
+	int64	   *listed_ids;		/* the jobs returned so far */
+	int			nlisted;
+	int			maxlisted;
+	int64		listed;
+} MaJobLister;
+
+/*
+ * A scan of any resource, as the callbacks see it: start (again) with the
+ * values known now, next row, EXPLAIN of the requests, end.  See scan.c
+ * (images) and resource.c (projects, versions, tags).
+ */
+typedef struct MaScan
+{
+	const struct MaScanMethods *methods;
+	MaRequestCounters counters;	/* for EXPLAIN ANALYZE, over every rescan */
+	int64		images_received;
+	int64		rows_dropped;
+	int64		jobs_read;
+} MaScan;
+
+typedef struct MaScanMethods
+{
+	void		(*start) (MaScan *scan, const MaPlanInput *in);
+	bool		(*next) (MaScan *scan, struct MaRowSource *src);
+	void		(*explain) (MaScan *scan, const MaPlanInput *in,
+							struct ExplainState *es);
+	void		(*end) (MaScan *scan);
+} MaScanMethods;
+
+/* in scan.c */
+extern MaScan *ma_images_scan_create(struct MaConnection *conn,
+									 const char *project_id, int in_flight,
+									 MemoryContext cxt);
+
+/* in resource.c (the rest above) */
+extern MaScan *ma_job_scan_create(struct MaConnection *conn,
+								  MaResource resource, const char *project_id,
+								  int page_size, int in_flight, List *keys,
+								  bool list_all, MemoryContext cxt);
+extern void ma_job_lister_init(MaJobLister *lister, MaClient *client,
+							   const char *project_id, int page_size);
+extern struct cJSON *ma_job_lister_next(MaJobLister *lister, int64 *job_id);
+extern void ma_job_lister_release(MaJobLister *lister);
 
 #endif							/* MODELARTS_FDW_H */

@@ -42,6 +42,7 @@ static const MaOption valid_options[] = {
 	{"request_timeout", ForeignServerRelationId},
 	{"page_size", ForeignServerRelationId},
 	{"max_retries", ForeignServerRelationId},
+	{"requests_in_flight", ForeignServerRelationId},
 	{"iam_endpoint", ForeignServerRelationId},
 	{"region", ForeignServerRelationId},
 	{"ssl_verify", ForeignServerRelationId},
@@ -57,6 +58,7 @@ static const MaOption valid_options[] = {
 	/* foreign table */
 	{"resource", ForeignTableRelationId},
 	{"data_annotation_id", ForeignTableRelationId},
+	{"requests_in_flight", ForeignTableRelationId},
 	/* column */
 	{"key", AttributeRelationId},
 	{NULL, InvalidOid}
@@ -73,6 +75,7 @@ static const char *const resource_names[] = {
 #define DEFAULT_REQUEST_TIMEOUT_MS	60000
 #define DEFAULT_PAGE_SIZE			100
 #define DEFAULT_MAX_RETRIES			3
+#define DEFAULT_REQUESTS_IN_FLIGHT	8
 
 static void check_url(DefElem *def);
 static void check_header_value(DefElem *def);
@@ -173,6 +176,8 @@ modelarts_fdw_validator(PG_FUNCTION_ARGS)
 			(void) parse_int_range(def, 1, 100);
 		else if (strcmp(def->defname, "max_retries") == 0)
 			(void) parse_int_range(def, 0, 10);
+		else if (strcmp(def->defname, "requests_in_flight") == 0)
+			(void) parse_int_range(def, 1, MA_MAX_IN_FLIGHT);
 		else if (strcmp(def->defname, "ssl_verify") == 0)
 		{
 			/* defGetBoolean complains about values that are not booleans */
@@ -443,6 +448,7 @@ ma_get_server_options(ForeignServer *server, MaServerOptions *opts)
 	opts->request_timeout_ms = DEFAULT_REQUEST_TIMEOUT_MS;
 	opts->page_size = DEFAULT_PAGE_SIZE;
 	opts->max_retries = DEFAULT_MAX_RETRIES;
+	opts->requests_in_flight = DEFAULT_REQUESTS_IN_FLIGHT;
 	opts->ssl_verify = true;
 
 	foreach(lc, server->options)
@@ -461,6 +467,8 @@ ma_get_server_options(ForeignServer *server, MaServerOptions *opts)
 			opts->page_size = parse_int_range(def, 1, 100);
 		else if (strcmp(def->defname, "max_retries") == 0)
 			opts->max_retries = parse_int_range(def, 0, 10);
+		else if (strcmp(def->defname, "requests_in_flight") == 0)
+			opts->requests_in_flight = parse_int_range(def, 1, MA_MAX_IN_FLIGHT);
 		else if (strcmp(def->defname, "iam_endpoint") == 0)
 			opts->iam_endpoint = base_url(def);
 		else if (strcmp(def->defname, "region") == 0)
@@ -540,6 +548,8 @@ ma_get_table_options(Oid relid, MaTableOptions *opts)
 			opts->has_annotation_id = true;
 			opts->data_annotation_id = parse_annotation_id(def);
 		}
+		else if (strcmp(def->defname, "requests_in_flight") == 0)
+			opts->requests_in_flight = parse_int_range(def, 1, MA_MAX_IN_FLIGHT);
 	}
 }
 

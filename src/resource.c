@@ -1,16 +1,29 @@
 /*-------------------------------------------------------------------------
  *
  * resource.c
- *		  The rows of the job-level resources: projects, versions and tags.
+ *		  The rows of the job-level resources: projects, versions and tags,
+ *		  and the annotation-jobs listing that finds the jobs.
  *
  * These rows come from the per-job calls (the images call with per_page=1
  * for a job's own fields and its versions, tags/stats for its counts) and
  * from the annotation-jobs listing.  A scan reads a list of jobs, given (by
  * a condition, a parameter or the table option) or found through the
  * listing, and for each job sends only the calls that the columns it fills
- * need.  Each row is a JSON object whose keys are the column names, so that
- * ma_fill_row converts them like any other object: the versions are the
- * service's own objects, the projects and tags rows are built here.
+ * need.  The calls of the next jobs go out while the current job's rows are
+ * returned: up to requests_in_flight jobs are asked for ahead.  Each row is
+ * a JSON object whose keys are the column names, so that ma_fill_row
+ * converts them like any other object: the versions are the service's own
+ * objects, the projects and tags rows are built here.
+ *
+ * The listing (MaJobLister, also used by IMPORT FOREIGN SCHEMA) reads
+ * annotation-jobs page by page and ends on a short or empty page.  Its
+ * "offset" has no documented base, and a server may answer a page past the
+ * end with the last page again: a job already listed is skipped, and a page
+ * with no job not seen before ends the listing, so the listing is bounded
+ * whatever the server does with the page number.
+ *
+ * Ownership: every cJSON here is malloc'd and hangs off the scan's run
+ * context, whose reset callback frees it (rescan, end, error).
  *
  *-------------------------------------------------------------------------
  */
@@ -18,30 +31,87 @@
 
 #include <cjson/cJSON.h>
 
+#include "commands/explain.h"
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
+#include "utils/memutils.h"
 
 #include "modelarts_fdw.h"
 
-/* The projects columns that the listing carries (see project_from_listing). */
+/* The projects columns that the listing carries (see project_row). */
 static const char *const listing_keys[] = {
 	"project_name", "project_desc", "create_time", "data_path",
 	"image_count", "tagged_count", "untagged_count", NULL
 };
 
-/* The projects columns that tags/stats answers (see project_add_stats). */
+/* The projects columns that tags/stats answers (see project_row). */
 static const char *const stats_keys[] = {
 	"image_count", "tagged_count", "untagged_count", NULL
 };
 
+/* One job of a scan, with its calls in flight or answered. */
+typedef struct JobEntry
+{
+	int64		job_id;
+	cJSON	   *list_entry;		/* its listing entry (list_all), malloc'd */
+	MaCall	   *job_call;		/* images?per_page=1, or NULL */
+	MaCall	   *stats_call;		/* tags/stats, or NULL */
+} JobEntry;
+
+typedef struct MaJobScan
+{
+	MaScan		base;
+	MaResource	resource;
+	MaConnection *conn;
+	const char *project_id;
+	int			page_size;		/* of the annotation-jobs listing */
+	int			in_flight;
+	bool		need_job;		/* images?per_page=1 for each job */
+	bool		need_stats;		/* tags/stats for each job */
+
+	MemoryContext run_cxt;		/* reset per (re)start: all below */
+	MemoryContextCallback run_cb;
+	MaClient   *client;
+	bool		list_all;		/* jobs from annotation-jobs */
+	MaJobLister lister;
+	List	   *job_ids;		/* else these, as palloc'd int64 */
+	ListCell   *next_id;
+	List	   *entries;		/* JobEntry, asked for, in order */
+
+	/* the job whose rows are being returned */
+	JobEntry   *cur;
+	cJSON	   *job_json;		/* its images?per_page=1 answer */
+	cJSON	   *stats_json;		/* its tags/stats answer */
+	cJSON	   *rows;			/* synthetic row objects, or NULL */
+	cJSON	   *cur_row;		/* next row object to return */
+} MaJobScan;
+
 static bool key_in(const char *key, const char *const *keys);
-static bool next_job(MaJobScan *js);
-static void fetch_listing_page(MaJobScan *js);
-static void load_job(MaJobScan *js);
+static bool job_listed(MaJobLister *lister, int64 job_id);
+static void jobs_start(MaScan *scan, const MaPlanInput *in);
+static bool jobs_next(MaScan *scan, MaRowSource *src);
+static void jobs_explain(MaScan *scan, const MaPlanInput *in,
+						 ExplainState *es);
+static void jobs_end(MaScan *scan);
+static List *plan_jobs(const MaPlanInput *in);
+static void free_run(void *arg);
+static void free_current(MaJobScan *js);
+static void ask_ahead(MaJobScan *js);
+static void load_job(MaJobScan *js, JobEntry *entry);
+static void versions_rows(MaJobScan *js, MaCall *call);
+static void tags_rows(MaJobScan *js, MaCall *call);
+static void project_row(MaJobScan *js, const cJSON *list_entry);
 static cJSON *new_row(MaJobScan *js);
 static void add_number(cJSON *obj, const char *key, double v);
 static void copy_item(cJSON *obj, const char *key, const cJSON *item);
-static void malformed(const char *what, const char *path, const char *query);
+static void malformed(MaCall *call, const char *what) pg_attribute_noreturn();
+
+static const MaScanMethods job_methods = {
+	jobs_start,
+	jobs_next,
+	jobs_explain,
+	jobs_end
+};
 
 /*
  * Which per-job calls the columns need.  "keys" are the JSON keys of the
@@ -99,55 +169,245 @@ key_in(const char *key, const char *const *keys)
 	return false;
 }
 
-/* Append "annotation-jobs"'s query for one page of the listing. */
-void
-ma_append_jobs_query(StringInfo buf, int64 page, int page_size)
-{
-	appendStringInfo(buf, "offset=" INT64_FORMAT "&limit=%d&sort_by=create_time&order=asc",
-					 page, page_size);
-}
-
 /*
- * Append the path of a job's images call, or of its tags/stats call
- * (stats), encoded.
+ * Start reading the annotation-jobs listing through "client".  The lister's
+ * pages are freed by ma_job_lister_release (the caller's reset callback).
  */
 void
-ma_append_job_path(StringInfo buf, const char *project_id, const char *job,
-				   bool stats)
+ma_job_lister_init(MaJobLister *lister, MaClient *client,
+				   const char *project_id, int page_size)
 {
-	if (!stats)
+	memset(lister, 0, sizeof(*lister));
+	lister->client = client;
+	lister->project_id = project_id;
+	lister->page_size = page_size;
+}
+
+void
+ma_job_lister_release(MaJobLister *lister)
+{
+	if (lister->json)
+		cJSON_Delete(lister->json);
+	lister->json = NULL;
+	lister->next_item = NULL;
+}
+
+/* Was the job listed already? */
+static bool
+job_listed(MaJobLister *lister, int64 job_id)
+{
+	int			i;
+
+	for (i = 0; i < lister->nlisted; i++)
 	{
-		ma_append_images_path(buf, project_id, job);
-		return;
+		if (lister->listed_ids[i] == job_id)
+			return true;
 	}
-	appendStringInfoString(buf, "/v1/");
-	ma_append_encoded(buf, project_id);
-	appendStringInfoString(buf, "/data-annotations/");
-	ma_append_encoded(buf, job);
-	appendStringInfoString(buf, "/tags/stats");
+	return false;
 }
 
 /*
- * Free every cJSON tree the scan holds.  Called from the scan's reset
- * callback (so on errors too) and before a rescan.
+ * The next job of the listing, detached from its page (the caller owns it
+ * and must cJSON_Delete it), with its job ID in *job_id; NULL at the end.
  */
-void
-ma_job_scan_release(MaJobScan *js)
+cJSON *
+ma_job_lister_next(MaJobLister *lister, int64 *job_id)
 {
-	if (js->list_json)
-		cJSON_Delete(js->list_json);
+	for (;;)
+	{
+		cJSON	   *item;
+		const cJSON *id;
+
+		if (lister->next_item == NULL)
+		{
+			const cJSON *jobs;
+			const cJSON *total;
+			const cJSON *job;
+			MaCall	   *call;
+			int			got = 0;
+			int			fresh = 0;
+			StringInfoData path;
+			StringInfoData query;
+
+			if (lister->done)
+				return NULL;
+			ma_job_lister_release(lister);
+			CHECK_FOR_INTERRUPTS();
+
+			initStringInfo(&path);
+			initStringInfo(&query);
+			ma_append_jobs_request(&path, &query, lister->project_id,
+								   ++lister->page, lister->page_size);
+			call = ma_client_call(lister->client, path.data, query.data, -1);
+			(void) ma_client_wait(lister->client, call);
+			lister->json = ma_client_take_json(call);
+
+			jobs = cJSON_GetObjectItemCaseSensitive(lister->json, "jobs");
+			if (!cJSON_IsArray(jobs))
+				malformed(call, "no \"jobs\" array");
+			cJSON_ArrayForEach(job, jobs)
+			{
+				if (!cJSON_IsObject(job))
+					malformed(call, "an element of \"jobs\" is not an object");
+				id = cJSON_GetObjectItemCaseSensitive(job, "dls_prj_id");
+				if (!cJSON_IsNumber(id))
+					malformed(call, "a job of \"annotation-jobs\" has no numeric \"dls_prj_id\"");
+				if (!job_listed(lister, (int64) id->valuedouble))
+					fresh++;
+				got++;
+			}
+			ma_client_discard(lister->client, call);
+
+			/*
+			 * A short page ends the listing, and so does a page of jobs all
+			 * listed already (a server that answers past the end with the
+			 * last page again, or ignores the offset).  job_total_count is
+			 * only a hint: it may count the page alone.
+			 */
+			total = cJSON_GetObjectItemCaseSensitive(lister->json, "job_total_count");
+			if (got > 0 && fresh == 0 && cJSON_IsNumber(total) &&
+				total->valuedouble > (double) lister->listed)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+						 errmsg("malformed answer from ModelArts: page " INT64_FORMAT " of \"annotation-jobs\" repeats jobs already listed",
+								lister->page),
+						 errdetail(INT64_FORMAT " jobs were listed, of %.0f counted.",
+								   lister->listed, total->valuedouble),
+						 errhint("The service seems to ignore the offset parameter.")));
+			if (got < lister->page_size || fresh == 0)
+				lister->done = true;
+			lister->next_item = jobs->child;
+			continue;
+		}
+
+		item = lister->next_item;
+		lister->next_item = item->next;
+		id = cJSON_GetObjectItemCaseSensitive(item, "dls_prj_id");
+		*job_id = (int64) id->valuedouble;
+		/* a job listed on an earlier page (a page read twice) once only */
+		if (job_listed(lister, *job_id))
+			continue;
+		if (lister->nlisted == lister->maxlisted)
+		{
+			lister->maxlisted = Max(64, lister->maxlisted * 2);
+			lister->listed_ids = lister->listed_ids ?
+				repalloc(lister->listed_ids, sizeof(int64) * lister->maxlisted) :
+				MemoryContextAlloc(lister->client->cxt,
+								   sizeof(int64) * lister->maxlisted);
+		}
+		lister->listed_ids[lister->nlisted++] = *job_id;
+		lister->listed++;
+		return cJSON_DetachItemViaPointer(cJSON_GetObjectItemCaseSensitive(lister->json, "jobs"), item);
+	}
+}
+
+/*
+ * A scan of projects, versions or tags over conn (NULL for a plain
+ * EXPLAIN); "keys" are the JSON keys of the columns it fills.
+ */
+MaScan *
+ma_job_scan_create(MaConnection *conn, MaResource resource,
+				   const char *project_id, int page_size, int in_flight,
+				   List *keys, bool list_all, MemoryContext cxt)
+{
+	MaJobScan  *js = MemoryContextAllocZero(cxt, sizeof(MaJobScan));
+
+	js->base.methods = &job_methods;
+	js->resource = resource;
+	js->conn = conn;
+	js->project_id = project_id;
+	js->page_size = page_size;
+	js->in_flight = Max(1, in_flight);
+	js->list_all = list_all;
+	ma_job_calls(resource, list_all, keys, &js->need_job, &js->need_stats);
+	js->run_cxt = AllocSetContextCreate(cxt, "modelarts_fdw job scan",
+										ALLOCSET_DEFAULT_SIZES);
+	js->run_cb.func = free_run;
+	js->run_cb.arg = js;
+	MemoryContextRegisterResetCallback(js->run_cxt, &js->run_cb);
+	return &js->base;
+}
+
+/* Free every cJSON the scan holds; its calls go with the client. */
+static void
+free_run(void *arg)
+{
+	MaJobScan  *js = (MaJobScan *) arg;
+	ListCell   *lc;
+
+	free_current(js);
+	foreach(lc, js->entries)
+	{
+		JobEntry   *e = lfirst(lc);
+
+		if (e->list_entry)
+			cJSON_Delete(e->list_entry);
+		e->list_entry = NULL;
+	}
+	js->entries = NIL;
+	ma_job_lister_release(&js->lister);
+	js->client = NULL;
+}
+
+static void
+free_current(MaJobScan *js)
+{
 	if (js->job_json)
 		cJSON_Delete(js->job_json);
 	if (js->stats_json)
 		cJSON_Delete(js->stats_json);
 	if (js->rows)
 		cJSON_Delete(js->rows);
-	js->list_json = NULL;
-	js->list_item = NULL;
-	js->job_json = NULL;
-	js->stats_json = NULL;
-	js->rows = NULL;
-	js->cur_row = NULL;
+	if (js->cur && js->cur->list_entry)
+		cJSON_Delete(js->cur->list_entry);
+	if (js->cur)
+		js->cur->list_entry = NULL;
+	js->job_json = js->stats_json = js->rows = js->cur_row = NULL;
+	js->cur = NULL;
+}
+
+/*
+ * (Re)start: the jobs given (evaluated ids, the table option; a
+ * disagreement leaves none) or, with neither, every job of the listing.
+ */
+static void
+jobs_start(MaScan *scan, const MaPlanInput *in)
+{
+	MaJobScan  *js = (MaJobScan *) scan;
+	MemoryContext oldcxt;
+	ListCell   *lc;
+
+	MemoryContextReset(js->run_cxt);
+	MemoryContextRegisterResetCallback(js->run_cxt, &js->run_cb);
+	oldcxt = MemoryContextSwitchTo(js->run_cxt);
+	js->client = ma_client_create(js->conn, js->in_flight, &scan->counters,
+								  js->run_cxt);
+	js->entries = NIL;
+	js->job_ids = NIL;
+	js->next_id = NULL;
+	if (js->list_all)
+		ma_job_lister_init(&js->lister, js->client, js->project_id,
+						   js->page_size);
+	else
+	{
+		foreach(lc, plan_jobs(in))
+		{
+			int64	   *id = palloc(sizeof(int64));
+
+			*id = ((MaPlanValue *) lfirst(lc))->id;
+			js->job_ids = lappend(js->job_ids, id);
+		}
+		js->next_id = list_head(js->job_ids);
+	}
+	MemoryContextSwitchTo(oldcxt);
+}
+
+static void
+jobs_end(MaScan *scan)
+{
+	MaJobScan  *js = (MaJobScan *) scan;
+
+	MemoryContextReset(js->run_cxt);
 }
 
 /*
@@ -155,14 +415,20 @@ ma_job_scan_release(MaJobScan *js)
  * next job that has any.  Returns false at the end.  The row points into
  * the scan's cJSON trees, valid until the next call.
  */
-bool
-ma_job_scan_next(MaJobScan *js, MaRowSource *src)
+static bool
+jobs_next(MaScan *scan, MaRowSource *src)
 {
+	MaJobScan  *js = (MaJobScan *) scan;
+
+	if (js->client == NULL)
+		return false;
 	for (;;)
 	{
+		JobEntry   *entry;
+
 		if (js->cur_row != NULL)
 		{
-			src->job_id = js->job_id;
+			src->job_id = js->cur->job_id;
 			src->object = js->cur_row;
 			src->tag = NULL;
 			src->tags = NULL;
@@ -171,277 +437,331 @@ ma_job_scan_next(MaJobScan *js, MaRowSource *src)
 			return true;
 		}
 		CHECK_FOR_INTERRUPTS();
-		if (!next_job(js))
+		free_current(js);
+		ask_ahead(js);
+		if (js->entries == NIL)
 			return false;
-		load_job(js);
+		entry = linitial(js->entries);
+		js->entries = list_delete_first(js->entries);
+		load_job(js, entry);
 	}
 }
 
 /*
- * Advance to the next job: js->job_id, and for a listing js->list_item on
- * its entry.  Returns false when there is none.
+ * Put the calls of the next jobs in flight, up to requests_in_flight jobs
+ * ahead.  Jobs of the listing come a page at a time: a new listing page is
+ * only waited for when no job is waiting already.
  */
-static bool
-next_job(MaJobScan *js)
+static void
+ask_ahead(MaJobScan *js)
 {
-	if (!js->list_all)
-	{
-		if (js->next_id == NULL)
-			return false;
-		js->job_id = *(int64 *) lfirst(js->next_id);
-		js->next_id = lnext(js->job_ids, js->next_id);
-		return true;
-	}
+	MemoryContext oldcxt = MemoryContextSwitchTo(js->run_cxt);
 
-	for (;;)
+	while (list_length(js->entries) < js->in_flight)
 	{
-		if (js->list_item != NULL)
+		JobEntry   *e;
+		int64		job_id;
+		cJSON	   *list_entry = NULL;
+		char		job[32];
+		StringInfoData path;
+		StringInfoData query;
+
+		if (js->list_all)
 		{
-			const cJSON *id = cJSON_GetObjectItemCaseSensitive(js->list_item,
-															   "dls_prj_id");
-
-			if (!cJSON_IsNumber(id))
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-						 errmsg("malformed answer from ModelArts: a job of \"annotation-jobs\" has no numeric \"dls_prj_id\"")));
-			js->job_id = (int64) id->valuedouble;
-			return true;
+			if (js->lister.next_item == NULL && js->entries != NIL)
+				break;
+			list_entry = ma_job_lister_next(&js->lister, &job_id);
+			if (list_entry == NULL)
+				break;
 		}
-		if (js->list_done)
-			return false;
-		fetch_listing_page(js);
+		else
+		{
+			if (js->next_id == NULL)
+				break;
+			job_id = *(int64 *) lfirst(js->next_id);
+			js->next_id = lnext(js->job_ids, js->next_id);
+		}
+
+		e = palloc0(sizeof(JobEntry));
+		e->job_id = job_id;
+		e->list_entry = list_entry;
+		js->entries = lappend(js->entries, e);
+
+		snprintf(job, sizeof(job), INT64_FORMAT, job_id);
+		initStringInfo(&path);
+		initStringInfo(&query);
+		if (js->need_job)
+		{
+			ma_append_job_request(&path, &query, js->project_id, job, false);
+			e->job_call = ma_client_call(js->client, path.data, query.data,
+										 job_id);
+		}
+		if (js->need_stats)
+		{
+			resetStringInfo(&path);
+			resetStringInfo(&query);
+			ma_append_job_request(&path, &query, js->project_id, job, true);
+			e->stats_call = ma_client_call(js->client, path.data, query.data,
+										   -1);
+		}
+		pfree(path.data);
+		pfree(query.data);
 	}
+	MemoryContextSwitchTo(oldcxt);
 }
 
-/* Fetch the listing's next page; the first job goes to js->list_item. */
+/* Wait for a job's calls and make its rows the current ones. */
 static void
-fetch_listing_page(MaJobScan *js)
+load_job(MaJobScan *js, JobEntry *entry)
 {
-	StringInfoData path;
-	StringInfoData query;
-	cJSON	   *jobs;
-	cJSON	   *total;
-	cJSON	   *job;
-	int			got;
-
-	if (js->list_json)
+	js->cur = entry;
+	if (entry->job_call)
 	{
-		cJSON_Delete(js->list_json);
-		js->list_json = NULL;
+		(void) ma_client_wait(js->client, entry->job_call);
+		js->job_json = ma_client_take_json(entry->job_call);
 	}
-	initStringInfo(&path);
-	initStringInfo(&query);
-	appendStringInfoString(&path, "/v1/");
-	ma_append_encoded(&path, js->project_id);
-	appendStringInfoString(&path, "/annotation-jobs");
-	ma_append_jobs_query(&query, ++js->list_page, js->page_size);
-
-	js->list_json = ma_api_get(js->conn, path.data, query.data, js->counters);
-	jobs = cJSON_GetObjectItemCaseSensitive(js->list_json, "jobs");
-	if (!cJSON_IsArray(jobs))
-		malformed("no \"jobs\" array", path.data, query.data);
-	cJSON_ArrayForEach(job, jobs)
+	if (entry->stats_call)
 	{
-		if (!cJSON_IsObject(job))
-			malformed("an element of \"jobs\" is not an object", path.data, query.data);
+		(void) ma_client_wait(js->client, entry->stats_call);
+		js->stats_json = ma_client_take_json(entry->stats_call);
 	}
-	got = cJSON_GetArraySize(jobs);
-	js->list_seen += got;
-	js->list_item = jobs->child;
-
-	/* a short page ends the listing, and so does reaching job_total_count */
-	total = cJSON_GetObjectItemCaseSensitive(js->list_json, "job_total_count");
-	if (got < js->page_size ||
-		(cJSON_IsNumber(total) && (double) js->list_seen >= total->valuedouble))
-		js->list_done = true;
-
-	pfree(path.data);
-	pfree(query.data);
-}
-
-/*
- * Send the calls of the current job and set js->cur_row on its first row.
- * The listing's entry, if any, is consumed here.
- */
-static void
-load_job(MaJobScan *js)
-{
-	const cJSON *list_entry = js->list_item;
-	char		job[32];
-	StringInfoData path;
-	StringInfoData query;
-
-	if (js->list_all)
-		js->list_item = js->list_item->next;
-
-	/* the previous job's rows are out: free them */
-	if (js->job_json)
-		cJSON_Delete(js->job_json);
-	if (js->stats_json)
-		cJSON_Delete(js->stats_json);
-	if (js->rows)
-		cJSON_Delete(js->rows);
-	js->job_json = js->stats_json = js->rows = js->cur_row = NULL;
-
-	snprintf(job, sizeof(job), INT64_FORMAT, js->job_id);
-	initStringInfo(&path);
-	initStringInfo(&query);
-	if (js->need_job)
-	{
-		ma_append_job_path(&path, js->project_id, job, false);
-		appendStringInfoString(&query, "per_page=1&page=1");
-		js->job_json = ma_api_get(js->conn, path.data, query.data, js->counters);
-	}
-	if (js->need_stats)
-	{
-		resetStringInfo(&path);
-		resetStringInfo(&query);
-		ma_append_job_path(&path, js->project_id, job, true);
-		js->stats_json = ma_api_get(js->conn, path.data, query.data, js->counters);
-	}
-	js->jobs_read++;
+	js->base.jobs_read++;
 
 	switch (js->resource)
 	{
 		case MA_RESOURCE_VERSIONS:
-			{
-				const cJSON *versions = cJSON_GetObjectItemCaseSensitive(js->job_json,
-																		 "versions");
-
-				/* a job without versions (key absent or null) has no rows */
-				if (versions == NULL || cJSON_IsNull(versions))
-					break;
-				if (!cJSON_IsArray(versions))
-					malformed("\"versions\" is not an array", path.data, query.data);
-				js->cur_row = versions->child;
-			}
+			versions_rows(js, entry->job_call);
 			break;
-
 		case MA_RESOURCE_TAGS:
-			{
-				const cJSON *counts = cJSON_GetObjectItemCaseSensitive(js->stats_json,
-																	   "tag_count");
-				const cJSON *entry;
-
-				if (counts == NULL || cJSON_IsNull(counts))
-					break;
-				if (!cJSON_IsArray(counts))
-					malformed("\"tag_count\" is not an array", path.data, query.data);
-				js->rows = cJSON_CreateArray();
-				if (js->rows == NULL)
-					ereport(ERROR,
-							(errcode(ERRCODE_OUT_OF_MEMORY),
-							 errmsg("out of memory")));
-				cJSON_ArrayForEach(entry, counts)
-				{
-					cJSON	   *row = new_row(js);
-
-					copy_item(row, "tag_name",
-							  cJSON_GetObjectItemCaseSensitive(entry, "tag"));
-					copy_item(row, "image_count",
-							  cJSON_GetObjectItemCaseSensitive(entry, "count"));
-				}
-				js->cur_row = js->rows->child;
-			}
+			tags_rows(js, entry->stats_call);
 			break;
-
 		case MA_RESOURCE_PROJECTS:
-			{
-				cJSON	   *row;
-				const cJSON *item;
-
-				js->rows = cJSON_CreateArray();
-				if (js->rows == NULL)
-					ereport(ERROR,
-							(errcode(ERRCODE_OUT_OF_MEMORY),
-							 errmsg("out of memory")));
-				row = new_row(js);
-
-				if (list_entry != NULL)
-				{
-					const cJSON *progress =
-						cJSON_GetObjectItemCaseSensitive(list_entry, "progress_detail");
-
-					copy_item(row, "project_name",
-							  cJSON_GetObjectItemCaseSensitive(list_entry, "name"));
-					copy_item(row, "project_desc",
-							  cJSON_GetObjectItemCaseSensitive(list_entry, "description"));
-					copy_item(row, "create_time",
-							  cJSON_GetObjectItemCaseSensitive(list_entry, "create_time"));
-					copy_item(row, "data_path",
-							  cJSON_GetObjectItemCaseSensitive(list_entry, "path"));
-					copy_item(row, "image_count",
-							  cJSON_GetObjectItemCaseSensitive(progress, "total_count"));
-					copy_item(row, "tagged_count",
-							  cJSON_GetObjectItemCaseSensitive(progress, "has_tag_count"));
-					copy_item(row, "untagged_count",
-							  cJSON_GetObjectItemCaseSensitive(progress, "not_tag_count"));
-				}
-
-				/*
-				 * The job's own fields: every top-level key of the images
-				 * answer but the page of images and its filtered count.
-				 */
-				if (js->job_json != NULL)
-				{
-					cJSON_ArrayForEach(item, js->job_json)
-					{
-						if (item->string == NULL ||
-							strcmp(item->string, "images") == 0 ||
-							strcmp(item->string, "image_count") == 0 ||
-							strcmp(item->string, "is_success") == 0)
-							continue;
-						copy_item(row, item->string, item);
-					}
-				}
-
-				/* the counts: tagged and untagged images, and their sum */
-				if (js->stats_json != NULL)
-				{
-					const cJSON *stat;
-					const cJSON *arr = cJSON_GetObjectItemCaseSensitive(js->stats_json,
-																		"tags_stat");
-					double		tagged = 0,
-								untagged = 0;
-					bool		has_tagged = false,
-								has_untagged = false;
-
-					cJSON_ArrayForEach(stat, arr)
-					{
-						const cJSON *has = cJSON_GetObjectItemCaseSensitive(stat, "has_tag");
-						const cJSON *count = cJSON_GetObjectItemCaseSensitive(stat, "count");
-
-						if (!cJSON_IsBool(has) || !cJSON_IsNumber(count))
-							continue;
-						if (cJSON_IsTrue(has))
-						{
-							tagged = count->valuedouble;
-							has_tagged = true;
-						}
-						else
-						{
-							untagged = count->valuedouble;
-							has_untagged = true;
-						}
-					}
-					if (has_tagged)
-						add_number(row, "tagged_count", tagged);
-					if (has_untagged)
-						add_number(row, "untagged_count", untagged);
-					if (has_tagged && has_untagged)
-						add_number(row, "image_count", tagged + untagged);
-				}
-				js->cur_row = js->rows->child;
-			}
+			project_row(js, entry->list_entry);
 			break;
-
 		case MA_RESOURCE_IMAGES:
 			elog(ERROR, "images are not a job-level resource");
 			break;
 	}
+	if (entry->job_call)
+		ma_client_discard(js->client, entry->job_call);
+	if (entry->stats_call)
+		ma_client_discard(js->client, entry->stats_call);
+	entry->job_call = entry->stats_call = NULL;
+}
 
-	pfree(path.data);
-	pfree(query.data);
+/* The versions of the job: the service's own objects. */
+static void
+versions_rows(MaJobScan *js, MaCall *call)
+{
+	const cJSON *versions = cJSON_GetObjectItemCaseSensitive(js->job_json,
+															 "versions");
+
+	/* a job without versions (key absent or null) has no rows */
+	if (versions == NULL || cJSON_IsNull(versions))
+		return;
+	if (!cJSON_IsArray(versions))
+		malformed(call, "\"versions\" is not an array");
+	js->cur_row = versions->child;
+}
+
+/* One row per tag of tags/stats' tag_count. */
+static void
+tags_rows(MaJobScan *js, MaCall *call)
+{
+	const cJSON *counts = cJSON_GetObjectItemCaseSensitive(js->stats_json,
+														   "tag_count");
+	const cJSON *entry;
+
+	if (counts == NULL || cJSON_IsNull(counts))
+		return;
+	if (!cJSON_IsArray(counts))
+		malformed(call, "\"tag_count\" is not an array");
+	js->rows = cJSON_CreateArray();
+	if (js->rows == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	cJSON_ArrayForEach(entry, counts)
+	{
+		cJSON	   *row = new_row(js);
+
+		copy_item(row, "tag_name",
+				  cJSON_GetObjectItemCaseSensitive(entry, "tag"));
+		copy_item(row, "image_count",
+				  cJSON_GetObjectItemCaseSensitive(entry, "count"));
+	}
+	js->cur_row = js->rows->child;
+}
+
+/*
+ * The job's one projects row: the listing's entry (if any), the job's own
+ * fields from the images call, the counts from tags/stats.
+ */
+static void
+project_row(MaJobScan *js, const cJSON *list_entry)
+{
+	cJSON	   *row;
+	const cJSON *item;
+
+	js->rows = cJSON_CreateArray();
+	if (js->rows == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	row = new_row(js);
+
+	if (list_entry != NULL)
+	{
+		const cJSON *progress =
+			cJSON_GetObjectItemCaseSensitive(list_entry, "progress_detail");
+
+		copy_item(row, "project_name",
+				  cJSON_GetObjectItemCaseSensitive(list_entry, "name"));
+		copy_item(row, "project_desc",
+				  cJSON_GetObjectItemCaseSensitive(list_entry, "description"));
+		copy_item(row, "create_time",
+				  cJSON_GetObjectItemCaseSensitive(list_entry, "create_time"));
+		copy_item(row, "data_path",
+				  cJSON_GetObjectItemCaseSensitive(list_entry, "path"));
+		copy_item(row, "image_count",
+				  cJSON_GetObjectItemCaseSensitive(progress, "total_count"));
+		copy_item(row, "tagged_count",
+				  cJSON_GetObjectItemCaseSensitive(progress, "has_tag_count"));
+		copy_item(row, "untagged_count",
+				  cJSON_GetObjectItemCaseSensitive(progress, "not_tag_count"));
+	}
+
+	/*
+	 * The job's own fields: every top-level key of the images answer but
+	 * the page of images and its filtered count.
+	 */
+	if (js->job_json != NULL)
+	{
+		cJSON_ArrayForEach(item, js->job_json)
+		{
+			if (item->string == NULL ||
+				strcmp(item->string, "images") == 0 ||
+				strcmp(item->string, "image_count") == 0 ||
+				strcmp(item->string, "is_success") == 0)
+				continue;
+			copy_item(row, item->string, item);
+		}
+	}
+
+	/* the counts: tagged and untagged images, and their sum */
+	if (js->stats_json != NULL)
+	{
+		const cJSON *stat;
+		const cJSON *arr = cJSON_GetObjectItemCaseSensitive(js->stats_json,
+															"tags_stat");
+		double		tagged = 0,
+					untagged = 0;
+		bool		has_tagged = false,
+					has_untagged = false;
+
+		cJSON_ArrayForEach(stat, arr)
+		{
+			const cJSON *has = cJSON_GetObjectItemCaseSensitive(stat, "has_tag");
+			const cJSON *count = cJSON_GetObjectItemCaseSensitive(stat, "count");
+
+			if (!cJSON_IsBool(has) || !cJSON_IsNumber(count))
+				continue;
+			if (cJSON_IsTrue(has))
+			{
+				tagged = count->valuedouble;
+				has_tagged = true;
+			}
+			else
+			{
+				untagged = count->valuedouble;
+				has_untagged = true;
+			}
+		}
+		if (has_tagged)
+			add_number(row, "tagged_count", tagged);
+		if (has_untagged)
+			add_number(row, "untagged_count", untagged);
+		if (has_tagged && has_untagged)
+			add_number(row, "image_count", tagged + untagged);
+	}
+	js->cur_row = js->rows->child;
+}
+
+/*
+ * The jobs given to a scan, as the request plan of images has them (the
+ * same rules: duplicates and jobs that disagree with the table option
+ * dropped), so that executor and EXPLAIN agree: MaPlanValues.
+ */
+static List *
+plan_jobs(const MaPlanInput *in)
+{
+	MaPlanInput one = *in;
+	MaRequestPlan *plan;
+	List	   *jobs = NIL;
+	ListCell   *lc;
+
+	one.tag_mode = MA_TAG_TAGGED;
+	one.tags = NIL;
+	one.has_limit = false;
+	plan = ma_plan_requests(&one);
+	foreach(lc, plan->streams)
+		jobs = lappend(jobs, (MaPlanValue *) ((MaStream *) lfirst(lc))->job);
+	return jobs;
+}
+
+/*
+ * EXPLAIN VERBOSE: the listing (when no job is given) and the calls sent
+ * for each job.
+ */
+static void
+jobs_explain(MaScan *scan, const MaPlanInput *in, ExplainState *es)
+{
+	MaJobScan  *js = (MaJobScan *) scan;
+	List	   *requests = NIL;
+	List	   *jobs = NIL;
+	ListCell   *lc;
+
+	if (js->list_all)
+	{
+		StringInfoData path;
+		StringInfoData query;
+
+		initStringInfo(&path);
+		initStringInfo(&query);
+		ma_append_jobs_request(&path, &query, js->project_id, 1, js->page_size);
+		requests = lappend(requests, psprintf("GET %s?%s", path.data, query.data));
+		jobs = list_make1("{each listed job}");
+	}
+	else
+	{
+		foreach(lc, plan_jobs(in))
+			jobs = lappend(jobs, ((MaPlanValue *) lfirst(lc))->text);
+	}
+
+	foreach(lc, jobs)
+	{
+		StringInfoData path;
+		StringInfoData query;
+		int			i;
+
+		for (i = 0; i < 2; i++)
+		{
+			bool		stats = (i == 1);
+
+			if (!(stats ? js->need_stats : js->need_job))
+				continue;
+			initStringInfo(&path);
+			initStringInfo(&query);
+			ma_append_job_request(&path, &query, js->project_id,
+								  (char *) lfirst(lc), stats);
+			requests = lappend(requests,
+							   query.len > 0 ?
+							   psprintf("GET %s?%s", path.data, query.data) :
+							   psprintf("GET %s", path.data));
+		}
+	}
+	ma_explain_requests(requests,
+						js->list_all ? "until a short page" : NULL, es);
 }
 
 /* A new empty object appended to js->rows. */
@@ -506,11 +826,11 @@ copy_item(cJSON *obj, const char *key, const cJSON *item)
 }
 
 static void
-malformed(const char *what, const char *path, const char *query)
+malformed(MaCall *call, const char *what)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 			 errmsg("malformed answer from ModelArts: %s", what),
-			 errcontext("remote request: GET %s%s%s", path,
-						query[0] ? "?" : "", query)));
+			 errcontext("remote request: GET %s%s%s", call->path,
+						call->query[0] ? "?" : "", call->query)));
 }

@@ -970,9 +970,12 @@ api_request(struct MHD_Connection *conn, Req *r, const Route *rtp,
 				{
 					Buf			b;
 
+					/* the job asked for (digits only), so only the shape is off */
 					buf_init(&b, 128);
-					buf_puts(&b, "{\"is_success\": true, \"project_id\": 282, "
-							 "\"images\": {\"image_id\": \"not an array\"}}");
+					buf_puts(&b, "{\"is_success\": true, \"project_id\": ");
+					buf_puts(&b, rt.job[0] && strspn(rt.job, "0123456789") == strlen(rt.job) ?
+							 rt.job : "0");
+					buf_puts(&b, ", \"images\": {\"image_id\": \"not an array\"}}");
 					return answer(conn, r, 200, "application/json", &b, NULL, NULL);
 				}
 			case FAULT_CLOSE:

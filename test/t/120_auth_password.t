@@ -108,12 +108,14 @@ like(psql_fails($db, "ALTER USER MAPPING FOR CURRENT_USER SERVER ma OPTIONS (ADD
 	qr/a user mapping may use only one authentication mode/, 'password + auth_token refused');
 stop_emu($emu);
 
-# a token that expires in the middle of a long scan: tokens live 2 s, each
-# answer takes 250 ms, pages of 20 images; the scan of job 282 needs 13
-# pages, so it outlives the first token, and still returns every image
-$emu = start_emu(@emu_args, '--token-ttl', '2', '--latency-ms', '250');
+# a token that expires in the middle of a long scan: tokens live 1 s, each
+# answer takes 250 ms, pages of 20 images, two in flight; the scan of job
+# 282 needs 13 pages, so it outlives the first token (several requests in
+# flight carry it when it expires: one new token serves them all), and
+# still returns every image
+$emu = start_emu(@emu_args, '--token-ttl', '1', '--latency-ms', '250');
 $seen = 0;
-psql_ok($db, "ALTER SERVER ma OPTIONS (SET endpoint '$emu->{base}', SET iam_endpoint '$emu->{base}', ADD page_size '20')");
+psql_ok($db, "ALTER SERVER ma OPTIONS (SET endpoint '$emu->{base}', SET iam_endpoint '$emu->{base}', ADD page_size '20', ADD requests_in_flight '2')");
 my $t0 = time;
 ($out) = psql_ok($db, "SELECT count(DISTINCT image_id) || ' ' || count(*) FILTER (WHERE tag_name IS NULL) FROM images WHERE data_annotation_id = 282");
 my $elapsed = time - $t0;
@@ -124,6 +126,7 @@ my $n_post = grep { m{^POST /v3/auth/tokens 201$} } @$reqs;
 my $n_401 = grep { m{^GET .* 401$} } @$reqs;
 my $n_get200 = grep { m{^GET .* 200$} } @$reqs;
 cmp_ok($n_post, '>=', 2, 'long scan: the token was renewed during the scan (extra IAM request in the log)');
+cmp_ok($n_post, '<=', int($elapsed) + 2, 'long scan: one new token per expiry, not one per request in flight');
 is($n_get200, 13, 'long scan: 13 pages answered, none lost');
 diag(sprintf('long scan: %.1f s, %d IAM requests, %d pages, %d answered 401 and were retried',
 	$elapsed, $n_post, $n_get200, $n_401));

@@ -1,7 +1,8 @@
-# Keep-alive: a backend keeps one libcurl handle per user mapping, so the
-# pages of a scan and the queries after it travel over one TCP connection;
-# a second backend opens its own.  The emulator counts the connections it
-# accepted (/__emulator/stats "connections").
+# Keep-alive: a backend keeps one libcurl multi handle per user mapping, so
+# the pages of a scan and the queries after it travel over kept-alive TCP
+# connections: one with requests_in_flight 1, at most requests_in_flight
+# otherwise; a second backend opens its own.  The emulator counts the
+# connections it accepted (/__emulator/stats "connections").
 use strict;
 use warnings;
 use FindBin;
@@ -14,6 +15,7 @@ use Test::More;
 my $emu = start_emu('--data', sample_file(), '--access-log', tmpdir() . '/180.log');
 my $db = fdw_db('tap_keepalive');
 setup_fdw($db, endpoint => $emu->{base}, page_size => '10');
+psql_ok($db, "ALTER SERVER ma OPTIONS (ADD requests_in_flight '1')");
 psql_ok($db, "CREATE USER MAPPING FOR CURRENT_USER SERVER ma");
 
 # each stats request on a connection of its own (counted: the "+ 1"s below)
@@ -36,7 +38,10 @@ is($out, '100', 'a second query in the same session');
 ($out) = session_run($s, "SELECT count(*) FROM images WHERE data_annotation_id = 283 AND tag_name = 'car'");
 is($out, '33', 'a third query in the same session');
 my ($c1, $images) = connections();
-is($images, 21 + 11 + 4, 'the API requests: 21 + 11 + 4 pages');
+# job 282 has 210 tagged images, 21 full pages: a 22nd, empty, confirms the
+# end (image_count is only a hint); job 285's 100 images likewise, plus its
+# untagged stream's empty page
+is($images, 22 + 12 + 4, 'the API requests: 22 + 12 + 4 pages');
 is($c1 - $c0, 1 + 1, 'all of them over one connection (plus the stats request\'s own)');
 
 # a second backend has its own handle
@@ -53,8 +58,24 @@ is($out, '100', 'the first session goes on after an API error');
 my ($c3) = connections();
 is($c3 - $c2, 0 + 1, 'an API error answer keeps the connection');
 
+# several in flight: at most requests_in_flight connections, kept for the
+# next query
+psql_ok($db, "ALTER SERVER ma OPTIONS (SET requests_in_flight '4')");
+my $s3 = session_open($db);
+($out) = session_run($s3, "SELECT count(*) FROM images WHERE data_annotation_id = 282 AND tag_name IS NOT NULL");
+is($out, '392', '4 in flight: every row');
+my ($c4) = connections();
+cmp_ok($c4 - $c3 - 1, '<=', 4, '4 in flight: at most 4 connections');
+($out) = session_run($s3, "SELECT count(*) FROM images WHERE data_annotation_id = 282");
+is($out, '422', '4 in flight: a query of two streams');
+($out) = session_run($s3, "SELECT count(*) FROM images WHERE data_annotation_id = 282 AND tag_name IS NOT NULL");
+is($out, '392', '4 in flight: the first query again');
+my ($c5) = connections();
+cmp_ok($c5 - $c3 - 2, '<=', 4, '4 in flight: the next queries reuse the kept-alive connections (at most 4 in all)');
+
 session_close($s);
 session_close($s2);
+session_close($s3);
 drop_db($db);
 stop_emu($emu);
 done_testing();
