@@ -129,3 +129,39 @@ SELECT j.team, x.n FROM my_jobs j,
            WHERE i.data_annotation_id = j.data_annotation_id AND i.tag_name IS NULL) x
 ORDER BY 1;
 SELECT * FROM emulator_requests();
+
+-- the executor's memory stays flat over rescans of a parameterized scan:
+-- each rescan's values and requests live in contexts reset at the next
+-- one (ExecutorState, measured after the join in the same query, is the
+-- same after 10 and after 2,000 rescans)
+CREATE TABLE rescan_jobs AS SELECT 285::bigint AS job FROM generate_series(1, 2000);
+ANALYZE rescan_jobs;
+SET jit = off;
+SET enable_memoize = off;
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+CREATE TEMP TABLE rescan_memory (rescans int, rows bigint, executor_bytes bigint);
+-- (a first INSERT into the new table allocates more: it is the warm-up)
+\set n 1
+INSERT INTO rescan_memory
+SELECT :n, (SELECT count(*) FROM (SELECT * FROM rescan_jobs LIMIT :n) o
+            JOIN annotation_images i ON i.data_annotation_id = o.job AND i.tag_name = 'nope'),
+       (SELECT sum(used_bytes) FROM pg_backend_memory_contexts WHERE name = 'ExecutorState');
+\set n 10
+INSERT INTO rescan_memory
+SELECT :n, (SELECT count(*) FROM (SELECT * FROM rescan_jobs LIMIT :n) o
+            JOIN annotation_images i ON i.data_annotation_id = o.job AND i.tag_name = 'nope'),
+       (SELECT sum(used_bytes) FROM pg_backend_memory_contexts WHERE name = 'ExecutorState');
+\set n 2000
+INSERT INTO rescan_memory
+SELECT :n, (SELECT count(*) FROM (SELECT * FROM rescan_jobs LIMIT :n) o
+            JOIN annotation_images i ON i.data_annotation_id = o.job AND i.tag_name = 'nope'),
+       (SELECT sum(used_bytes) FROM pg_backend_memory_contexts WHERE name = 'ExecutorState');
+SELECT rescans, rows, executor_bytes = first_value(executor_bytes) OVER (ORDER BY rescans) AS same_memory
+FROM rescan_memory WHERE rescans > 1 ORDER BY rescans;
+SELECT count(*) AS requests FROM emulator_requests();
+RESET jit;
+RESET enable_memoize;
+RESET enable_hashjoin;
+RESET enable_mergejoin;
+DROP TABLE rescan_jobs;
