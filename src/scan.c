@@ -113,8 +113,8 @@ static bool may_request(MaImagesScan *is, StreamRun *r);
 static void request_page(MaImagesScan *is, int stream);
 static bool next_page(MaImagesScan *is);
 static void take_page(MaImagesScan *is, PageSlot *slot);
-static void check_repeat(MaImagesScan *is, StreamRun *r, int64 page,
-						 const cJSON *images, int got, bool *end);
+static void check_repeat(MaImagesScan *is, StreamRun *r, MaCall *call,
+						 int64 page, const cJSON *images, int got, bool *end);
 static void drop_stream_slots(MaImagesScan *is, int stream);
 static int	cmp_uint64(const void *a, const void *b);
 static bool next_row(MaImagesScan *is, MaRowSource *src);
@@ -568,7 +568,7 @@ take_page(MaImagesScan *is, PageSlot *slot)
 		malformed(slot->call,
 				  psprintf("%d images on a page of %d", got, s->per_page));
 
-	check_repeat(is, r, page, images, got, &end);
+	check_repeat(is, r, slot->call, page, images, got, &end);
 	ma_client_discard(is->client, slot->call);
 	pfree(slot);
 
@@ -625,8 +625,8 @@ take_page(MaImagesScan *is, PageSlot *slot)
  * again past the end), else an error.  Some of them again: an error.
  */
 static void
-check_repeat(MaImagesScan *is, StreamRun *r, int64 page, const cJSON *images,
-			 int got, bool *end)
+check_repeat(MaImagesScan *is, StreamRun *r, MaCall *call, int64 page,
+			 const cJSON *images, int got, bool *end)
 {
 	uint64	   *ids = MemoryContextAlloc(is->run_cxt,
 										 sizeof(uint64) * Max(got, 1));
@@ -671,8 +671,7 @@ check_repeat(MaImagesScan *is, StreamRun *r, int64 page, const cJSON *images,
 							   n, r->images_seen,
 							   r->has_hint ? psprintf(", of %lld counted", (long long) r->hint_count) : ""),
 					 errhint("The service seems to ignore the page parameter."),
-					 errcontext("remote request: GET images of job %s, page " INT64_FORMAT,
-								r->s->job->text, page)));
+					 errcontext("remote request: GET %s?%s", call->path, call->query)));
 	}
 	else if (shared > 0)
 		ereport(ERROR,
@@ -681,8 +680,7 @@ check_repeat(MaImagesScan *is, StreamRun *r, int64 page, const cJSON *images,
 						page, page - 1),
 				 errdetail("%d of its %d images were on the page before: the order of the images is not stable between requests.",
 						   shared, n),
-				 errcontext("remote request: GET images of job %s, page " INT64_FORMAT,
-							r->s->job->text, page)));
+				 errcontext("remote request: GET %s?%s", call->path, call->query)));
 
 	if (r->prev_ids)
 		pfree(r->prev_ids);
