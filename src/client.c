@@ -284,10 +284,7 @@ ma_client_wait(MaClient *client, MaCall *call)
 			return call->json;
 		}
 		if (call->state == MA_CALL_FAILED)
-		{
-			error_context_stack = errcallback.previous;
 			report_failure(client, call);
-		}
 
 		dispatch(client);
 
@@ -571,17 +568,13 @@ parse_answer(MaCall *call, MaCallFailure *failure)
 	return json;
 }
 
-/* Raise the error of a call that failed for good. */
+/*
+ * Raise the error of a call that failed for good (ma_client_wait's error
+ * context names the request).
+ */
 static void
 report_failure(MaClient *client, MaCall *call)
 {
-	ErrorContextCallback errcallback;
-
-	errcallback.callback = call_error_callback;
-	errcallback.arg = call;
-	errcallback.previous = error_context_stack;
-	error_context_stack = &errcallback;
-
 	switch (call->failure)
 	{
 		case MA_FAIL_TRANSPORT:
@@ -965,6 +958,20 @@ append_snippet(StringInfo buf, const char *data, int len)
 		else
 			appendStringInfo(buf, "\\x%02X", c);
 	}
+}
+
+/*
+ * Raise the error for an answer of the right status and syntax but not the
+ * expected shape, saying what was wrong, with the request as context.
+ */
+void
+ma_malformed_answer(MaCall *call, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+			 errmsg("malformed answer from ModelArts: %s", what),
+			 errcontext("remote request: GET %s%s%s", call->path,
+						call->query[0] ? "?" : "", call->query)));
 }
 
 /* Error context: the request, relative to the endpoint; never credentials. */

@@ -147,6 +147,7 @@ static bool ec_member_is_id_column(PlannerInfo *root, RelOptInfo *rel,
 static void add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 									MaRelInfo *info);
 static List *column_keys(Relation rel, Bitmapset *attrs_used);
+static void plan_input_init(MaScanState *st, MaPlanInput *in);
 static void eval_plan_input(ForeignScanState *node, MaScanState *st,
 							MaPlanInput *in);
 static int64 eval_row_count(ExprState *state, ExprContext *econtext,
@@ -763,6 +764,21 @@ modelartsBeginForeignScan(ForeignScanState *node, int eflags)
 	}
 }
 
+/* The plan input's fields that come from the plan: no value yet. */
+static void
+plan_input_init(MaScanState *st, MaPlanInput *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->id_mode = st->id_mode;
+	in->has_table_id = st->has_table_id;
+	in->table_id = st->table_id;
+	in->tag_mode = st->tag_mode;
+	in->page_size = st->page_size;
+	in->has_limit = st->has_limit;
+	in->limit = -1;
+	in->limit_known = in->offset_known = true;
+}
+
 /*
  * The plan input of the scan at execution: every pushed value evaluated
  * (Params have their values now), in st->values_cxt, which each rescan
@@ -774,14 +790,7 @@ eval_plan_input(ForeignScanState *node, MaScanState *st, MaPlanInput *in)
 	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 	MemoryContext oldcxt;
 
-	memset(in, 0, sizeof(*in));
-	in->id_mode = st->id_mode;
-	in->has_table_id = st->has_table_id;
-	in->table_id = st->table_id;
-	in->tag_mode = st->tag_mode;
-	in->page_size = st->page_size;
-	in->has_limit = st->has_limit;
-	in->limit_known = in->offset_known = true;
+	plan_input_init(st, in);
 	in->limit = eval_row_count(st->limit_state, econtext, -1,
 							   ERRCODE_INVALID_ROW_COUNT_IN_LIMIT_CLAUSE,
 							   "LIMIT");
@@ -1039,15 +1048,7 @@ explain_plan_input(ForeignScanState *node, MaScanState *st, MaPlanInput *in)
 	int			limit_idx = intVal(list_nth(priv, FdwScanPrivateLimitExpr));
 	int			offset_idx = intVal(list_nth(priv, FdwScanPrivateOffsetExpr));
 
-	memset(in, 0, sizeof(*in));
-	in->id_mode = st->id_mode;
-	in->has_table_id = st->has_table_id;
-	in->table_id = st->table_id;
-	in->tag_mode = st->tag_mode;
-	in->page_size = st->page_size;
-	in->has_limit = st->has_limit;
-	in->limit = -1;
-	in->limit_known = in->offset_known = true;
+	plan_input_init(st, in);
 	if (id_idx >= 0)
 		in->jobs = node_values(list_nth(fsplan->fdw_exprs, id_idx),
 							   st->id_mode == MA_ID_ANY, true);

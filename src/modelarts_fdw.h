@@ -460,6 +460,7 @@ extern int	ma_client_pending(MaClient *client);
 extern void ma_client_forget(MaClient *client, MaCall *call);
 extern void ma_client_drain(MaClient *client, int timeout_ms);
 extern void ma_sleep_ms(int ms);
+extern void ma_malformed_answer(MaCall *call, const char *what) pg_attribute_noreturn();
 
 /*
  * Send GET {endpoint}{path}?{query} and return the parsed JSON body of a

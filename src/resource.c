@@ -44,6 +44,22 @@ static const char *const listing_keys[] = {
 	"image_count", "tagged_count", "untagged_count", NULL
 };
 
+/* Where the listing's entry carries each of those columns. */
+static const struct
+{
+	const char *column;
+	const char *key;
+	bool		in_progress;	/* in the entry's progress_detail */
+}			listing_columns[] = {
+	{"project_name", "name", false},
+	{"project_desc", "description", false},
+	{"create_time", "create_time", false},
+	{"data_path", "path", false},
+	{"image_count", "total_count", true},
+	{"tagged_count", "has_tag_count", true},
+	{"untagged_count", "not_tag_count", true},
+};
+
 /* The projects columns that tags/stats answers (see project_row). */
 static const char *const stats_keys[] = {
 	"image_count", "tagged_count", "untagged_count", NULL
@@ -104,7 +120,6 @@ static void project_row(MaJobScan *js, const cJSON *list_entry);
 static cJSON *new_row(MaJobScan *js);
 static void add_number(cJSON *obj, const char *key, double v);
 static void copy_item(cJSON *obj, const char *key, const cJSON *item);
-static void malformed(MaCall *call, const char *what) pg_attribute_noreturn();
 
 static const MaScanMethods job_methods = {
 	jobs_start,
@@ -244,14 +259,14 @@ ma_job_lister_next(MaJobLister *lister, int64 *job_id)
 
 			jobs = cJSON_GetObjectItemCaseSensitive(lister->json, "jobs");
 			if (!cJSON_IsArray(jobs))
-				malformed(call, "no \"jobs\" array");
+				ma_malformed_answer(call, "no \"jobs\" array");
 			cJSON_ArrayForEach(job, jobs)
 			{
 				if (!cJSON_IsObject(job))
-					malformed(call, "an element of \"jobs\" is not an object");
+					ma_malformed_answer(call, "an element of \"jobs\" is not an object");
 				id = cJSON_GetObjectItemCaseSensitive(job, "dls_prj_id");
 				if (!cJSON_IsNumber(id))
-					malformed(call, "a job of \"annotation-jobs\" has no numeric \"dls_prj_id\"");
+					ma_malformed_answer(call, "a job of \"annotation-jobs\" has no numeric \"dls_prj_id\"");
 				if (!job_listed(lister, (int64) id->valuedouble))
 					fresh++;
 				got++;
@@ -560,7 +575,7 @@ versions_rows(MaJobScan *js, MaCall *call)
 	if (versions == NULL || cJSON_IsNull(versions))
 		return;
 	if (!cJSON_IsArray(versions))
-		malformed(call, "\"versions\" is not an array");
+		ma_malformed_answer(call, "\"versions\" is not an array");
 	js->cur_row = versions->child;
 }
 
@@ -575,7 +590,7 @@ tags_rows(MaJobScan *js, MaCall *call)
 	if (counts == NULL || cJSON_IsNull(counts))
 		return;
 	if (!cJSON_IsArray(counts))
-		malformed(call, "\"tag_count\" is not an array");
+		ma_malformed_answer(call, "\"tag_count\" is not an array");
 	js->rows = cJSON_CreateArray();
 	if (js->rows == NULL)
 		ereport(ERROR,
@@ -614,21 +629,13 @@ project_row(MaJobScan *js, const cJSON *list_entry)
 	{
 		const cJSON *progress =
 			cJSON_GetObjectItemCaseSensitive(list_entry, "progress_detail");
+		int			i;
 
-		copy_item(row, "project_name",
-				  cJSON_GetObjectItemCaseSensitive(list_entry, "name"));
-		copy_item(row, "project_desc",
-				  cJSON_GetObjectItemCaseSensitive(list_entry, "description"));
-		copy_item(row, "create_time",
-				  cJSON_GetObjectItemCaseSensitive(list_entry, "create_time"));
-		copy_item(row, "data_path",
-				  cJSON_GetObjectItemCaseSensitive(list_entry, "path"));
-		copy_item(row, "image_count",
-				  cJSON_GetObjectItemCaseSensitive(progress, "total_count"));
-		copy_item(row, "tagged_count",
-				  cJSON_GetObjectItemCaseSensitive(progress, "has_tag_count"));
-		copy_item(row, "untagged_count",
-				  cJSON_GetObjectItemCaseSensitive(progress, "not_tag_count"));
+		for (i = 0; i < lengthof(listing_columns); i++)
+			copy_item(row, listing_columns[i].column,
+					  cJSON_GetObjectItemCaseSensitive(listing_columns[i].in_progress ?
+													   progress : list_entry,
+													   listing_columns[i].key));
 	}
 
 	/*
@@ -823,14 +830,4 @@ copy_item(cJSON *obj, const char *key, const cJSON *item)
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory")));
 	}
-}
-
-static void
-malformed(MaCall *call, const char *what)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-			 errmsg("malformed answer from ModelArts: %s", what),
-			 errcontext("remote request: GET %s%s%s", call->path,
-						call->query[0] ? "?" : "", call->query)));
 }

@@ -118,7 +118,6 @@ static void check_repeat(MaImagesScan *is, StreamRun *r, MaCall *call,
 static void drop_stream_slots(MaImagesScan *is, int stream);
 static int	cmp_uint64(const void *a, const void *b);
 static bool next_row(MaImagesScan *is, MaRowSource *src);
-static void malformed(MaCall *call, const char *what) pg_attribute_noreturn();
 
 static const MaScanMethods images_methods = {
 	images_start,
@@ -556,16 +555,16 @@ take_page(MaImagesScan *is, PageSlot *slot)
 
 	images = cJSON_GetObjectItemCaseSensitive(json, "images");
 	if (!cJSON_IsArray(images))
-		malformed(slot->call, "no \"images\" array");
+		ma_malformed_answer(slot->call, "no \"images\" array");
 	got = 0;
 	cJSON_ArrayForEach(img, images)
 	{
 		if (!cJSON_IsObject(img))
-			malformed(slot->call, "an element of \"images\" is not an object");
+			ma_malformed_answer(slot->call, "an element of \"images\" is not an object");
 		got++;
 	}
 	if (got > s->per_page)
-		malformed(slot->call,
+		ma_malformed_answer(slot->call,
 				  psprintf("%d images on a page of %d", got, s->per_page));
 
 	check_repeat(is, r, slot->call, page, images, got, &end);
@@ -714,14 +713,4 @@ drop_stream_slots(MaImagesScan *is, int stream)
 		is->slots = foreach_delete_current(is->slots, lc);
 		pfree(slot);
 	}
-}
-
-static void
-malformed(MaCall *call, const char *what)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-			 errmsg("malformed answer from ModelArts: %s", what),
-			 errcontext("remote request: GET %s%s%s", call->path,
-						call->query[0] ? "?" : "", call->query)));
 }
