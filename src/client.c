@@ -59,13 +59,38 @@
 /* How much of a body that is not JSON an error message shows. */
 #define MA_SNIPPET_BYTES	200
 
+/* The arena's blocks; a larger allocation gets a block of its own. */
+#define MA_ARENA_BLOCK		(64 * 1024)
+
+/*
+ * Where cJSON allocates while an answer is parsed: blocks palloc'd in a
+ * memory context, handed out by bumping a pointer, never freed one by one:
+ * the tree goes when its context is reset or deleted.  At most "limit"
+ * bytes; past it an allocation fails, and so does the parse.
+ */
+typedef struct MaJsonArena
+{
+	MemoryContext cxt;
+	char	   *next;			/* free space in the current block */
+	char	   *end;
+	Size		used;
+	Size		limit;
+	bool		exceeded;
+} MaJsonArena;
+
+/* The arena of the parse in progress, or NULL: then cJSON uses malloc. */
+static MaJsonArena *active_arena = NULL;
+
+static void *json_malloc(size_t size);
+static void json_free(void *ptr);
 static void client_reset_callback(void *arg);
 static void start_call(MaClient *client, MaCall *call);
 static void dispatch(MaClient *client);
 static void call_finished(MaClient *client, MaCall *call);
 static bool schedule_retry(MaClient *client, MaCall *call, int wait_ms);
 static void fail_call(MaCall *call, MaCallFailure failure);
-static cJSON *parse_answer(MaCall *call, MaCallFailure *failure);
+static cJSON *parse_answer(MaClient *client, MaCall *call,
+						   MaCallFailure *failure);
 static void report_failure(MaClient *client, MaCall *call) pg_attribute_noreturn();
 static void report_transport_error(MaClient *client, MaCall *call) pg_attribute_noreturn();
 static void report_api_error(MaClient *client, MaCall *call) pg_attribute_noreturn();
@@ -76,6 +101,95 @@ static const char *retry_note(int retries);
 static void append_snippet(StringInfo buf, const char *data, int len);
 static void call_error_callback(void *arg);
 
+
+/*
+ * cJSON's allocator, set once when the library loads: the arena of the
+ * parse in progress, or malloc and free as cJSON's own.  Trees parsed from
+ * answers live in memory contexts (see parse_answer) and are never given to
+ * cJSON_Delete; trees built by hand (resource.c's rows, cJSON_Duplicate
+ * copies) are malloc'd and are.
+ */
+void
+ma_json_init(void)
+{
+	cJSON_Hooks hooks;
+
+	hooks.malloc_fn = json_malloc;
+	hooks.free_fn = json_free;
+	cJSON_InitHooks(&hooks);
+}
+
+static void *
+json_malloc(size_t size)
+{
+	MaJsonArena *a = active_arena;
+	char	   *p;
+
+	if (a == NULL)
+		return malloc(size);
+
+	size = MAXALIGN(size);
+	if (a->used + size > a->limit)
+	{
+		a->exceeded = true;
+		return NULL;
+	}
+	if (size > (Size) (a->end - a->next))
+	{
+		Size		blksize = Max(size, MA_ARENA_BLOCK);
+		char	   *blk = MemoryContextAllocExtended(a->cxt, blksize,
+													 MCXT_ALLOC_NO_OOM);
+
+		if (blk == NULL)
+			return NULL;
+		/* a large allocation alone keeps the current block for the rest */
+		if (size >= MA_ARENA_BLOCK)
+		{
+			a->used += size;
+			return blk;
+		}
+		a->next = blk;
+		a->end = blk + blksize;
+	}
+	p = a->next;
+	a->next += size;
+	a->used += size;
+	return p;
+}
+
+/* Nothing is freed from an arena: its context goes as a whole. */
+static void
+json_free(void *ptr)
+{
+	if (active_arena == NULL)
+		free(ptr);
+}
+
+/*
+ * Parse a JSON text into a tree that lives in "cxt", using at most
+ * MA_MAX_PARSE_BYTES there.  Returns NULL if it is not JSON (*end where
+ * parsing stopped) or the tree would take more (*too_big).  cJSON raises no
+ * PostgreSQL error, so the arena is always unset again.
+ */
+cJSON *
+ma_json_parse(const char *text, int len, MemoryContext cxt,
+			  const char **end, bool *too_big)
+{
+	MaJsonArena arena;
+	cJSON	   *json;
+
+	memset(&arena, 0, sizeof(arena));
+	arena.cxt = cxt;
+	arena.limit = MA_MAX_PARSE_BYTES;
+	active_arena = &arena;
+	/* the terminating NUL in the length, required: no trailing garbage */
+	json = cJSON_ParseWithLengthOpts(text, len + 1, end, true);
+	active_arena = NULL;
+	*too_big = arena.exceeded;
+	if (arena.exceeded)
+		json = NULL;
+	return json;
+}
 
 /*
  * A client for one scan over "conn", with at most max_in_flight calls in
@@ -117,9 +231,7 @@ client_reset_callback(void *arg)
 		MaCall	   *call = dlist_container(MaCall, node, iter.cur);
 
 		ma_transport_cancel(&call->req);
-		if (call->json)
-			cJSON_Delete(call->json);
-		call->json = NULL;
+		call->json = NULL;		/* in a child context, gone with it */
 		dlist_delete(&call->node);
 	}
 	client->in_flight = 0;
@@ -168,10 +280,10 @@ ma_client_discard(MaClient *client, MaCall *call)
 		ma_transport_cancel(&call->req);
 		client->in_flight--;
 	}
-	if (call->json)
-		cJSON_Delete(call->json);
 	call->json = NULL;
 	dlist_delete(&call->node);
+	if (call->json_cxt)
+		MemoryContextDelete(call->json_cxt);
 	if (call->cxt)
 		MemoryContextDelete(call->cxt);
 	pfree(call->path);
@@ -226,12 +338,19 @@ ma_client_drain(MaClient *client, int timeout_ms)
 	}
 }
 
-/* Hand the call's answer over to the caller, who must cJSON_Delete it. */
+/*
+ * Hand the call's answer over to the caller: its memory context becomes a
+ * child of "parent", so the tree goes when the caller resets or deletes
+ * that (never cJSON_Delete it).
+ */
 cJSON *
-ma_client_take_json(MaCall *call)
+ma_client_take_json(MaCall *call, MemoryContext parent)
 {
 	cJSON	   *json = call->json;
 
+	if (call->json_cxt)
+		MemoryContextSetParent(call->json_cxt, parent);
+	call->json_cxt = NULL;
 	call->json = NULL;
 	return json;
 }
@@ -423,7 +542,7 @@ call_finished(MaClient *client, MaCall *call)
 
 	if (req->status >= 200 && req->status < 300)
 	{
-		cJSON	   *json = parse_answer(call, &failure);
+		cJSON	   *json = parse_answer(client, call, &failure);
 
 		if (json)
 		{
@@ -519,38 +638,39 @@ fail_call(MaCall *call, MaCallFailure failure)
  * Returns the malloc'd cJSON, or NULL with *failure saying why.
  */
 static cJSON *
-parse_answer(MaCall *call, MaCallFailure *failure)
+parse_answer(MaClient *client, MaCall *call, MaCallFailure *failure)
 {
 	MaHttpRequest *req = &call->req;
 	const char *end = NULL;
 	const char *body;
 	int			len;
+	bool		too_big;
 	cJSON	   *json;
 	cJSON	   *item;
 
 	body = ma_http_body(req, &len);
+	if (call->json_cxt == NULL)
+		call->json_cxt = AllocSetContextCreate(client->cxt,
+											   "modelarts_fdw answer",
+											   ALLOCSET_DEFAULT_SIZES);
+	else
+		MemoryContextReset(call->json_cxt);
 
-	/*
-	 * Pass the terminating NUL in the length and require it, so that
-	 * trailing garbage after the object is an error too.
-	 */
-	json = cJSON_ParseWithLengthOpts(body, len + 1, &end, true);
+	json = ma_json_parse(body, len, call->json_cxt, &end, &too_big);
 	if (json == NULL)
 	{
 		call->error_pos = end ? (int) (end - body) : 0;
-		*failure = MA_FAIL_JSON;
+		*failure = too_big ? MA_FAIL_TOO_BIG : MA_FAIL_JSON;
 		return NULL;
 	}
 	if (!cJSON_IsObject(json))
 	{
-		cJSON_Delete(json);
 		*failure = MA_FAIL_NOT_OBJECT;
 		return NULL;
 	}
 	item = cJSON_GetObjectItemCaseSensitive(json, "is_success");
 	if (item != NULL && !cJSON_IsTrue(item))
 	{
-		cJSON_Delete(json);
 		*failure = MA_FAIL_STATUS;
 		return NULL;
 	}
@@ -560,7 +680,6 @@ parse_answer(MaCall *call, MaCallFailure *failure)
 		if (cJSON_IsNumber(item) && item->valuedouble != (double) call->expect_job)
 		{
 			call->error_job = item->valuedouble;
-			cJSON_Delete(json);
 			*failure = MA_FAIL_WRONG_JOB;
 			return NULL;
 		}
@@ -598,6 +717,19 @@ report_failure(MaClient *client, MaCall *call)
 								call->path, retry_note(call->retries)),
 						 errdetail("Parsing stopped at byte %d of %d, before \"%s\".",
 								   pos, len, snippet.data)));
+			}
+			break;
+		case MA_FAIL_TOO_BIG:
+			{
+				int			len;
+
+				(void) ma_http_body(&call->req, &len);
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+						 errmsg("answer to GET %s too large to parse", call->path),
+						 errdetail("Its %d bytes would take more than %d MB as a JSON tree.",
+								   len, MA_MAX_PARSE_BYTES / (1024 * 1024)),
+						 errhint("Lower the server option page_size.")));
 			}
 			break;
 		case MA_FAIL_NOT_OBJECT:
@@ -982,24 +1114,4 @@ call_error_callback(void *arg)
 
 	errcontext("remote request: GET %s%s%s", call->path,
 			   call->query[0] ? "?" : "", call->query);
-}
-
-/*
- * Send GET {endpoint}{path}?{query} and return the parsed JSON object of the
- * successful answer, retried as the policy says.  The result is malloc'd by
- * cJSON: the caller owns it and must cJSON_Delete it on every path.  Errors
- * are raised.  For the one-off calls (IMPORT FOREIGN SCHEMA's listing).
- */
-cJSON *
-ma_api_get(MaConnection *conn, const char *path, const char *query,
-		   MaRequestCounters *counters)
-{
-	MaClient   *client = ma_client_create(conn, 1, counters, CurrentMemoryContext);
-	MaCall	   *call = ma_client_call(client, path, query, -1);
-	cJSON	   *json;
-
-	(void) ma_client_wait(client, call);
-	json = ma_client_take_json(call);
-	ma_client_destroy(client);
-	return json;
 }

@@ -144,7 +144,7 @@ import_resources(ImportForeignSchemaStmt *stmt, const char *server)
 /*
  * One images table per job of the listing, in the listing's order
  * (create_time ascending).  The listing's pages are freed with the client,
- * on every path (its memory context's reset callback).
+ * with the client (the listing's pages live in a child of its context).
  */
 static List *
 import_jobs(ImportForeignSchemaStmt *stmt, Oid serverOid, const char *server)
@@ -156,21 +156,15 @@ import_jobs(ImportForeignSchemaStmt *stmt, Oid serverOid, const char *server)
 	MaRequestCounters counters = {0, 0, 0};
 	MaClient   *client = ma_client_create(conn, 1, &counters,
 										  CurrentMemoryContext);
-	MaJobLister *lister;
-	MemoryContextCallback *cb;
+	MaJobLister lister;
 	cJSON	   *job;
 	int64		id;
 
-	/* both in the client's context, which an error deletes after we return */
-	lister = MemoryContextAlloc(client->cxt, sizeof(MaJobLister));
-	cb = MemoryContextAlloc(client->cxt, sizeof(MemoryContextCallback));
-	ma_job_lister_init(lister, client, ma_connection_project_id(conn),
+	/* the listing's pages live in the client's context, gone with it */
+	ma_job_lister_init(&lister, client, ma_connection_project_id(conn),
 					   ma_connection_page_size(conn));
-	cb->func = (MemoryContextCallbackFunction) ma_job_lister_release;
-	cb->arg = lister;
-	MemoryContextRegisterResetCallback(client->cxt, cb);
 
-	while ((job = ma_job_lister_next(lister, &id)) != NULL)
+	while ((job = ma_job_lister_next(&lister, &id)) != NULL)
 	{
 		const cJSON *name = cJSON_GetObjectItemCaseSensitive(job, "name");
 		char	   *table;

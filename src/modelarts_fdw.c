@@ -45,6 +45,8 @@
 
 PG_MODULE_MAGIC;
 
+void		_PG_init(void);
+
 /* Cost model: a request is expensive next to a row */
 #define MA_REQUEST_COST			25.0
 #define MA_ROW_COST				0.01
@@ -163,6 +165,13 @@ static void explain_row_count(Node *expr, int64 absent, bool *known,
 							  int64 *value, const char **text, bool *negative);
 
 PG_FUNCTION_INFO_V1(modelarts_fdw_handler);
+
+/* Library load: cJSON's allocator (see client.c). */
+void
+_PG_init(void)
+{
+	ma_json_init();
+}
 
 /*
  * The FDW handler: the callbacks of modelarts_fdw.

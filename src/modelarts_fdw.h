@@ -321,8 +321,14 @@ struct MaConnection
 /* At most this many requests in flight per scan (requests_in_flight). */
 #define MA_MAX_IN_FLIGHT		64
 
-/* Answers larger than this are refused rather than buffered. */
-#define MA_MAX_ANSWER_BYTES		(64 * 1024 * 1024)
+/*
+ * Answers larger than this are refused rather than buffered, and the tree
+ * parsed from one may take at most MA_MAX_PARSE_BYTES (a 100-image page
+ * takes about 150 kB): memory stays proportional to a normal page, whatever
+ * a server sends.
+ */
+#define MA_MAX_ANSWER_BYTES		(16 * 1024 * 1024)
+#define MA_MAX_PARSE_BYTES		(64 * 1024 * 1024)
 
 typedef struct MaTransport MaTransport;
 
@@ -407,6 +413,7 @@ typedef enum MaCallFailure
 	MA_FAIL_TRANSPORT,			/* no complete answer */
 	MA_FAIL_STATUS,				/* an error status, or is_success false */
 	MA_FAIL_JSON,				/* a 2xx that is not JSON */
+	MA_FAIL_TOO_BIG,			/* ... too large a tree to parse */
 	MA_FAIL_NOT_OBJECT,			/* JSON, but not an object */
 	MA_FAIL_WRONG_JOB			/* an images answer for another job */
 } MaCallFailure;
@@ -431,7 +438,8 @@ typedef struct MaCall
 	double		error_job;		/* MA_FAIL_WRONG_JOB: the job answered */
 	MemoryContext cxt;			/* the current attempt's answer */
 	MaHttpRequest req;
-	struct cJSON *json;			/* MA_CALL_DONE: the answer, malloc'd */
+	struct cJSON *json;			/* MA_CALL_DONE: the answer ... */
+	MemoryContext json_cxt;		/* ... whose tree lives here */
 } MaCall;
 
 typedef struct MaClient
@@ -454,7 +462,7 @@ extern void ma_client_destroy(MaClient *client);
 extern MaCall *ma_client_call(MaClient *client, const char *path,
 							  const char *query, int64 expect_job);
 extern const struct cJSON *ma_client_wait(MaClient *client, MaCall *call);
-extern struct cJSON *ma_client_take_json(MaCall *call);
+extern struct cJSON *ma_client_take_json(MaCall *call, MemoryContext parent);
 extern void ma_client_discard(MaClient *client, MaCall *call);
 extern int	ma_client_pending(MaClient *client);
 extern void ma_client_forget(MaClient *client, MaCall *call);
@@ -462,13 +470,9 @@ extern void ma_client_drain(MaClient *client, int timeout_ms);
 extern void ma_sleep_ms(int ms);
 extern void ma_malformed_answer(MaCall *call, const char *what) pg_attribute_noreturn();
 
-/*
- * Send GET {endpoint}{path}?{query} and return the parsed JSON body of a
- * successful answer, retried as policy says.  The result is malloc'd by
- * cJSON: the caller owns it and must cJSON_Delete it on every path.
- */
-extern struct cJSON *ma_api_get(struct MaConnection *conn, const char *path,
-								const char *query, MaRequestCounters *counters);
+extern void ma_json_init(void);
+extern struct cJSON *ma_json_parse(const char *text, int len, MemoryContext cxt,
+								   const char **end, bool *too_big);
 
 /* in auth.c */
 extern List *ma_auth_headers(MaConnection *conn, const char *method,
@@ -488,7 +492,8 @@ typedef struct MaJobLister
 	int			page_size;
 	int64		page;			/* the last page asked for */
 	bool		done;
-	struct cJSON *json;			/* the current page, malloc'd */
+	MemoryContext page_cxt;		/* the current page's tree */
+	struct cJSON *json;			/* the current page */
 	struct cJSON *next_item;	/* the next job on it */
 	int64	   *listed_ids;		/* the jobs returned so far */
 	int			nlisted;
@@ -532,6 +537,5 @@ extern MaScan *ma_job_scan_create(struct MaConnection *conn,
 extern void ma_job_lister_init(MaJobLister *lister, MaClient *client,
 							   const char *project_id, int page_size);
 extern struct cJSON *ma_job_lister_next(MaJobLister *lister, int64 *job_id);
-extern void ma_job_lister_release(MaJobLister *lister);
 
 #endif							/* MODELARTS_FDW_H */

@@ -96,6 +96,7 @@ typedef struct MaJobScan
 
 	/* the job whose rows are being returned */
 	JobEntry   *cur;
+	MemoryContext job_cxt;		/* its answers' trees */
 	cJSON	   *job_json;		/* its images?per_page=1 answer */
 	cJSON	   *stats_json;		/* its tags/stats answer */
 	cJSON	   *rows;			/* synthetic row objects, or NULL */
@@ -186,7 +187,8 @@ key_in(const char *key, const char *const *keys)
 
 /*
  * Start reading the annotation-jobs listing through "client".  The lister's
- * pages are freed by ma_job_lister_release (the caller's reset callback).
+ * pages live in a child of the client's context, each reset when the next
+ * one comes, all gone with the client.
  */
 void
 ma_job_lister_init(MaJobLister *lister, MaClient *client,
@@ -196,15 +198,9 @@ ma_job_lister_init(MaJobLister *lister, MaClient *client,
 	lister->client = client;
 	lister->project_id = project_id;
 	lister->page_size = page_size;
-}
-
-void
-ma_job_lister_release(MaJobLister *lister)
-{
-	if (lister->json)
-		cJSON_Delete(lister->json);
-	lister->json = NULL;
-	lister->next_item = NULL;
+	lister->page_cxt = AllocSetContextCreate(client->cxt,
+											 "modelarts_fdw listing page",
+											 ALLOCSET_SMALL_SIZES);
 }
 
 /* Was the job listed already? */
@@ -222,8 +218,8 @@ job_listed(MaJobLister *lister, int64 job_id)
 }
 
 /*
- * The next job of the listing, detached from its page (the caller owns it
- * and must cJSON_Delete it), with its job ID in *job_id; NULL at the end.
+ * The next job of the listing, a malloc'd copy (the caller owns it and must
+ * cJSON_Delete it), with its job ID in *job_id; NULL at the end.
  */
 cJSON *
 ma_job_lister_next(MaJobLister *lister, int64 *job_id)
@@ -246,7 +242,8 @@ ma_job_lister_next(MaJobLister *lister, int64 *job_id)
 
 			if (lister->done)
 				return NULL;
-			ma_job_lister_release(lister);
+			MemoryContextReset(lister->page_cxt);
+			lister->json = NULL;
 			CHECK_FOR_INTERRUPTS();
 
 			initStringInfo(&path);
@@ -255,7 +252,7 @@ ma_job_lister_next(MaJobLister *lister, int64 *job_id)
 								   ++lister->page, lister->page_size);
 			call = ma_client_call(lister->client, path.data, query.data, -1);
 			(void) ma_client_wait(lister->client, call);
-			lister->json = ma_client_take_json(call);
+			lister->json = ma_client_take_json(call, lister->page_cxt);
 
 			jobs = cJSON_GetObjectItemCaseSensitive(lister->json, "jobs");
 			if (!cJSON_IsArray(jobs))
@@ -312,7 +309,16 @@ ma_job_lister_next(MaJobLister *lister, int64 *job_id)
 		}
 		lister->listed_ids[lister->nlisted++] = *job_id;
 		lister->listed++;
-		return cJSON_DetachItemViaPointer(cJSON_GetObjectItemCaseSensitive(lister->json, "jobs"), item);
+		/* a malloc'd copy: the page's tree goes with the next page */
+		{
+			cJSON	   *copy = cJSON_Duplicate(item, true);
+
+			if (copy == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_OUT_OF_MEMORY),
+						 errmsg("out of memory")));
+			return copy;
+		}
 	}
 }
 
@@ -350,6 +356,7 @@ free_run(void *arg)
 	MaJobScan  *js = (MaJobScan *) arg;
 	ListCell   *lc;
 
+	js->job_cxt = NULL;			/* a child of run_cxt: gone already */
 	free_current(js);
 	foreach(lc, js->entries)
 	{
@@ -360,17 +367,17 @@ free_run(void *arg)
 		e->list_entry = NULL;
 	}
 	js->entries = NIL;
-	ma_job_lister_release(&js->lister);
+	/* the lister's pages and the client went with run_cxt's children */
+	memset(&js->lister, 0, sizeof(js->lister));
 	js->client = NULL;
 }
 
 static void
 free_current(MaJobScan *js)
 {
-	if (js->job_json)
-		cJSON_Delete(js->job_json);
-	if (js->stats_json)
-		cJSON_Delete(js->stats_json);
+	/* the answers' trees live in job_cxt */
+	if (js->job_cxt)
+		MemoryContextReset(js->job_cxt);
 	if (js->rows)
 		cJSON_Delete(js->rows);
 	if (js->cur && js->cur->list_entry)
@@ -397,6 +404,8 @@ jobs_start(MaScan *scan, const MaPlanInput *in)
 	oldcxt = MemoryContextSwitchTo(js->run_cxt);
 	js->client = ma_client_create(js->conn, js->in_flight, &scan->counters,
 								  js->run_cxt);
+	js->job_cxt = AllocSetContextCreate(js->run_cxt, "modelarts_fdw job",
+										ALLOCSET_DEFAULT_SIZES);
 	js->entries = NIL;
 	js->job_ids = NIL;
 	js->next_id = NULL;
@@ -533,12 +542,12 @@ load_job(MaJobScan *js, JobEntry *entry)
 	if (entry->job_call)
 	{
 		(void) ma_client_wait(js->client, entry->job_call);
-		js->job_json = ma_client_take_json(entry->job_call);
+		js->job_json = ma_client_take_json(entry->job_call, js->job_cxt);
 	}
 	if (entry->stats_call)
 	{
 		(void) ma_client_wait(js->client, entry->stats_call);
-		js->stats_json = ma_client_take_json(entry->stats_call);
+		js->stats_json = ma_client_take_json(entry->stats_call, js->job_cxt);
 	}
 	js->base.jobs_read++;
 

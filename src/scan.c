@@ -28,7 +28,8 @@
  *   service's order is not stable.
  *
  * Memory is bounded by the pages held (requests_in_flight, plus one for the
- * current stream); each page's cJSON is freed when the next one is taken.
+ * current stream); each page's tree lives in page_cxt, reset when the next
+ * one is taken.
  * Everything hangs off the scan's run context: resetting it (rescan, end,
  * error) cancels what is in flight and frees every page.
  *
@@ -93,8 +94,8 @@ typedef struct MaImagesScan
 	int64		emit_remaining; /* rows still to return, -1: no limit */
 
 	/* the page being delivered */
-	MemoryContext page_cxt;
-	cJSON	   *page_json;		/* malloc'd */
+	MemoryContext page_cxt;		/* the current page's tree, its tags */
+	cJSON	   *page_json;
 	cJSON	   *cur_image;		/* next image to expand */
 	const char **tags;			/* distinct tags of the image being expanded */
 	int			ntags;
@@ -157,8 +158,7 @@ free_run(void *arg)
 {
 	MaImagesScan *is = (MaImagesScan *) arg;
 
-	if (is->page_json)
-		cJSON_Delete(is->page_json);
+	/* the pages' trees live in page_cxt, a child: gone already */
 	is->page_json = NULL;
 	is->cur_image = NULL;
 	is->image_pending = false;
@@ -545,12 +545,10 @@ take_page(MaImagesScan *is, PageSlot *slot)
 	(void) ma_client_wait(is->client, slot->call);
 
 	/* the previous page's rows are all out: free it before the next */
-	if (is->page_json)
-		cJSON_Delete(is->page_json);
 	is->page_json = NULL;
 	is->cur_image = NULL;
 	MemoryContextReset(is->page_cxt);
-	json = ma_client_take_json(slot->call);
+	json = ma_client_take_json(slot->call, is->page_cxt);
 	is->page_json = json;
 
 	images = cJSON_GetObjectItemCaseSensitive(json, "images");
@@ -576,7 +574,6 @@ take_page(MaImagesScan *is, PageSlot *slot)
 	if (end)
 	{
 		/* a repeat that the count proves to be past the end: no rows */
-		cJSON_Delete(is->page_json);
 		is->page_json = NULL;
 		r->ended = true;
 		drop_stream_slots(is, r - is->runs);

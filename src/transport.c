@@ -55,9 +55,6 @@
 
 #define MA_USER_AGENT		"modelarts_fdw/0.1.0"
 
-/* Answers larger than this are refused rather than buffered. */
-#define MA_MAX_BODY			(64 * 1024 * 1024)
-
 /* Enough for MA_MAX_IN_FLIGHT transfers of one or two sockets each. */
 #define MA_MAX_SOCKETS		(2 * MA_MAX_IN_FLIGHT + 8)
 
@@ -718,7 +715,7 @@ transport_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	StringInfo	buf = &req->body_buf;
 	size_t		n = size * nmemb;
 
-	if ((size_t) buf->len + n > MA_MAX_BODY)
+	if ((size_t) buf->len + n > MA_MAX_ANSWER_BYTES)
 	{
 		req->too_large = true;
 		return 0;
