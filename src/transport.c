@@ -27,9 +27,16 @@
  * request.  auth.c uses it directly for IAM's token call.
  *
  * Waiting: libcurl tells us which sockets to watch (transport_socket_cb) and
- * when to call it back (transport_timer_cb); we wait on those sockets, on
- * MyLatch and on postmaster death with one WaitEventSet, rebuilt only when
- * the set of sockets changes.
+ * when to call it back (transport_timer_cb).  Those sockets go into an epoll
+ * set of our own, updated by epoll_ctl as libcurl asks; we wait on it, on
+ * MyLatch and on postmaster death with one WaitEventSet made once per
+ * transport (an epoll descriptor is readable when one of its sockets is
+ * ready), then ask our epoll set which sockets are.  Nothing is built or
+ * freed per request or per wake-up.
+ *
+ * Options: an easy handle gets the options common to every request once,
+ * when it is made; a request sets only its URL, headers, timeout and
+ * buffers.
  *
  * Framing: a server that sends more bytes than its Content-Length leaves
  * them in the socket, and libcurl would read them as the answer to the next
@@ -41,7 +48,9 @@
  */
 #include "postgres.h"
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -57,13 +66,6 @@
 
 /* Enough for MA_MAX_IN_FLIGHT transfers of one or two sockets each. */
 #define MA_MAX_SOCKETS		(2 * MA_MAX_IN_FLIGHT + 8)
-
-/* A socket libcurl asked us to watch, and for what (CURL_POLL_*). */
-typedef struct MaSocket
-{
-	curl_socket_t fd;
-	int			what;
-} MaSocket;
 
 struct MaTransport
 {
@@ -86,13 +88,12 @@ struct MaTransport
 	bool		orphaned;		/* its connection moved on: free when unused */
 
 	/* what libcurl wants us to wait for */
-	MaSocket	sockets[MA_MAX_SOCKETS];
-	int			nsockets;
-	bool		too_many_sockets;
-	bool		sockets_changed;	/* rebuild "set" before waiting */
+	int			epfd;			/* epoll set of libcurl's sockets */
+	int			nsockets;		/* sockets in it */
+	bool		socket_error;	/* epoll_ctl failed: fail the transfers */
 	bool		timer_set;		/* is "deadline" meaningful? */
 	TimestampTz deadline;		/* when libcurl wants to be called back */
-	WaitEventSet *set;
+	WaitEventSet *set;			/* MyLatch, postmaster death, epfd */
 };
 
 static int	transport_socket_cb(CURL *easy, curl_socket_t fd, int what,
@@ -102,12 +103,12 @@ static size_t transport_write_cb(char *ptr, size_t size, size_t nmemb,
 								 void *userdata);
 static size_t transport_header_cb(char *buffer, size_t size, size_t nitems,
 								  void *userdata);
+static CURL *new_easy(MaTransport *tr);
 static CURLcode set_request_options(MaTransport *tr, CURL *easy,
 									MaHttpRequest *req);
 static void finish_request(MaTransport *tr, MaHttpRequest *req,
 						   CURLcode result);
 static void release_easy(MaTransport *tr, MaHttpRequest *req);
-static void rebuild_wait_set(MaTransport *tr);
 static void transport_free(MaTransport *tr);
 
 
@@ -129,9 +130,21 @@ ma_transport_create(MemoryContext parent, const MaServerOptions *opts)
 	tr->ca_file = opts->ca_file ? MemoryContextStrdup(cxt, opts->ca_file) : NULL;
 	tr->proxy = opts->proxy ? MemoryContextStrdup(cxt, opts->proxy) : NULL;
 
+	tr->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (tr->epfd < 0)
+	{
+		int			save_errno = errno;
+
+		MemoryContextDelete(cxt);
+		errno = save_errno;
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("could not create an epoll set: %m")));
+	}
 	tr->multi = curl_multi_init();
 	if (tr->multi == NULL)
 	{
+		close(tr->epfd);
 		MemoryContextDelete(cxt);
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
@@ -145,8 +158,15 @@ ma_transport_create(MemoryContext parent, const MaServerOptions *opts)
 	curl_multi_setopt(tr->multi, CURLMOPT_MAXCONNECTS, (long) MA_MAX_IN_FLIGHT);
 	/* HTTP/1.1 only: one request per connection at a time, no pipelining */
 	curl_multi_setopt(tr->multi, CURLMOPT_PIPELINING, (long) CURLPIPE_NOTHING);
-	tr->sockets_changed = true;
 	dlist_init(&tr->active);
+
+	/* made once: the latch, postmaster death and our epoll set */
+	tr->set = CreateWaitEventSet(cxt, 3);
+	AddWaitEventToSet(tr->set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+	if (IsUnderPostmaster)
+		AddWaitEventToSet(tr->set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET,
+						  NULL, NULL);
+	AddWaitEventToSet(tr->set, WL_SOCKET_READABLE, tr->epfd, NULL, NULL);
 	return tr;
 }
 
@@ -193,6 +213,7 @@ transport_free(MaTransport *tr)
 		curl_easy_cleanup(tr->idle[i]);
 	/* closes the kept-alive connections */
 	curl_multi_cleanup(tr->multi);
+	close(tr->epfd);
 	MemoryContextDelete(tr->cxt);
 }
 
@@ -255,13 +276,7 @@ ma_transport_start(MaTransport *tr, MaHttpRequest *req, long timeout_ms,
 	if (tr->nidle > 0)
 		easy = tr->idle[--tr->nidle];
 	else
-	{
-		easy = curl_easy_init();
-		if (easy == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-					 errmsg("could not create a libcurl handle")));
-	}
+		easy = new_easy(tr);
 	req->easy = easy;
 
 	/* libcurl copies nothing of the header list: it lives with the request */
@@ -356,7 +371,8 @@ release_easy(MaTransport *tr, MaHttpRequest *req)
 	}
 	if (req->easy == NULL)
 		return;
-	if (tr->nidle < lengthof(tr->idle))
+	/* a POST's body options would linger: such a handle is not reused */
+	if (req->body == NULL && tr->nidle < lengthof(tr->idle))
 		tr->idle[tr->nidle++] = req->easy;
 	else
 		curl_easy_cleanup(req->easy);
@@ -364,22 +380,22 @@ release_easy(MaTransport *tr, MaHttpRequest *req)
 }
 
 /*
- * Set the request's options on an easy handle from a clean slate:
- * curl_easy_reset() forgets whatever the previous request (maybe one cut
- * half-way) left; the connection pool lives in the multi handle.
+ * A new easy handle with the options every request shares, set once.
  */
-static CURLcode
-set_request_options(MaTransport *tr, CURL *easy, MaHttpRequest *req)
+static CURL *
+new_easy(MaTransport *tr)
 {
+	CURL	   *easy = curl_easy_init();
 	CURLcode	rc = CURLE_OK;
 
-	curl_easy_reset(easy);
+	if (easy == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("could not create a libcurl handle")));
 
 #define MA_SETOPT(opt, val) \
 	do { if (rc == CURLE_OK) rc = curl_easy_setopt(easy, opt, val); } while (0)
 
-	MA_SETOPT(CURLOPT_URL, req->url);
-	MA_SETOPT(CURLOPT_PRIVATE, req);
 	MA_SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
 	MA_SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	/* A redirect is an error naming the status, never followed. */
@@ -387,7 +403,6 @@ set_request_options(MaTransport *tr, CURL *easy, MaHttpRequest *req)
 	/* libcurl must not touch signals: they belong to the backend. */
 	MA_SETOPT(CURLOPT_NOSIGNAL, 1L);
 	MA_SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long) tr->connect_timeout_ms);
-	MA_SETOPT(CURLOPT_TIMEOUT_MS, Max(req->timeout_ms, 1L));
 	MA_SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
 	MA_SETOPT(CURLOPT_SSL_VERIFYPEER, tr->ssl_verify ? 1L : 0L);
 	MA_SETOPT(CURLOPT_SSL_VERIFYHOST, tr->ssl_verify ? 2L : 0L);
@@ -400,15 +415,37 @@ set_request_options(MaTransport *tr, CURL *easy, MaHttpRequest *req)
 	 * environment, which the DBA may not even know about.
 	 */
 	MA_SETOPT(CURLOPT_PROXY, tr->proxy ? tr->proxy : "");
-	if (req->fresh_connection)
-		MA_SETOPT(CURLOPT_FRESH_CONNECT, 1L);
-
 	MA_SETOPT(CURLOPT_USERAGENT, MA_USER_AGENT);
+	MA_SETOPT(CURLOPT_WRITEFUNCTION, transport_write_cb);
+	MA_SETOPT(CURLOPT_HEADERFUNCTION, transport_header_cb);
+
+	if (rc != CURLE_OK)
+	{
+		curl_easy_cleanup(easy);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not set up a libcurl handle: %s",
+						curl_easy_strerror(rc))));
+	}
+	return easy;
+}
+
+/*
+ * Set what is the request's own on an easy handle (the rest was set when
+ * the handle was made, see new_easy).
+ */
+static CURLcode
+set_request_options(MaTransport *tr, CURL *easy, MaHttpRequest *req)
+{
+	CURLcode	rc = CURLE_OK;
+
+	MA_SETOPT(CURLOPT_URL, req->url);
+	MA_SETOPT(CURLOPT_PRIVATE, req);
+	MA_SETOPT(CURLOPT_TIMEOUT_MS, Max(req->timeout_ms, 1L));
+	MA_SETOPT(CURLOPT_FRESH_CONNECT, req->fresh_connection ? 1L : 0L);
 	MA_SETOPT(CURLOPT_HTTPHEADER, req->slist);
 	MA_SETOPT(CURLOPT_ERRORBUFFER, req->errbuf);
-	MA_SETOPT(CURLOPT_WRITEFUNCTION, transport_write_cb);
 	MA_SETOPT(CURLOPT_WRITEDATA, req);
-	MA_SETOPT(CURLOPT_HEADERFUNCTION, transport_header_cb);
 	MA_SETOPT(CURLOPT_HEADERDATA, req);
 	if (req->body)
 	{
@@ -440,9 +477,11 @@ ma_transport_wait(MaTransport *tr, long timeout_ms)
 
 	for (;;)
 	{
-		WaitEvent	events[MA_MAX_SOCKETS + 2];
+		WaitEvent	events[3];
+		struct epoll_event ready[MA_MAX_SOCKETS];
 		long		timeout;
 		int			nevents;
+		int			nready = 0;
 		int			running;
 		int			i;
 		CURLMsg    *msg;
@@ -463,28 +502,29 @@ ma_transport_wait(MaTransport *tr, long timeout_ms)
 							  TimestampDifferenceMilliseconds(start,
 															  GetCurrentTimestamp())));
 
-		if (tr->sockets_changed)
-			rebuild_wait_set(tr);
 		nevents = WaitEventSetWait(tr->set, timeout, events,
 								   lengthof(events), PG_WAIT_EXTENSION);
 		for (i = 0; i < nevents; i++)
 		{
 			if (events[i].events & WL_LATCH_SET)
 				ResetLatch(MyLatch);
+			if (events[i].events & WL_SOCKET_READABLE)
+				nready = epoll_wait(tr->epfd, ready, lengthof(ready), 0);
 		}
 		CHECK_FOR_INTERRUPTS();
 
-		for (i = 0; i < nevents && mc == CURLM_OK; i++)
+		for (i = 0; i < nready && mc == CURLM_OK; i++)
 		{
 			int			mask = 0;
 
-			if (events[i].events & WL_SOCKET_READABLE)
+			if (ready[i].events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP))
 				mask |= CURL_CSELECT_IN;
-			if (events[i].events & WL_SOCKET_WRITEABLE)
+			if (ready[i].events & EPOLLOUT)
 				mask |= CURL_CSELECT_OUT;
-			if (mask != 0)
-				mc = curl_multi_socket_action(tr->multi, events[i].fd, mask,
-											  &running);
+			if (ready[i].events & EPOLLERR)
+				mask |= CURL_CSELECT_ERR;
+			mc = curl_multi_socket_action(tr->multi, ready[i].data.fd, mask,
+										  &running);
 		}
 
 		/*
@@ -514,12 +554,12 @@ ma_transport_wait(MaTransport *tr, long timeout_ms)
 		 * A failure of the multi handle itself (out of memory, too many
 		 * sockets) ends every transfer in flight with an error result.
 		 */
-		if (mc != CURLM_OK)
+		if (mc != CURLM_OK || tr->socket_error)
 		{
 			char		msgbuf[CURL_ERROR_SIZE];
 
 			snprintf(msgbuf, sizeof(msgbuf), "%s",
-					 tr->too_many_sockets ? "too many sockets" :
+					 tr->socket_error ? "could not watch a socket" :
 					 curl_multi_strerror(mc));
 			while (!dlist_is_empty(&tr->active))
 			{
@@ -530,7 +570,7 @@ ma_transport_wait(MaTransport *tr, long timeout_ms)
 				finish_request(tr, req, CURLE_FAILED_INIT);
 				finished++;
 			}
-			tr->too_many_sockets = false;
+			tr->socket_error = false;
 		}
 
 		if (finished > 0)
@@ -616,36 +656,6 @@ ma_transport_perform(MaTransport *tr, MaHttpRequest *req, long timeout_ms)
 	PG_END_TRY();
 }
 
-/* Build the wait set anew for the sockets libcurl wants watched now. */
-static void
-rebuild_wait_set(MaTransport *tr)
-{
-	int			i;
-
-	if (tr->set)
-	{
-		FreeWaitEventSet(tr->set);
-		tr->set = NULL;
-	}
-	tr->set = CreateWaitEventSet(tr->cxt, tr->nsockets + 2);
-	AddWaitEventToSet(tr->set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
-	if (IsUnderPostmaster)
-		AddWaitEventToSet(tr->set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET,
-						  NULL, NULL);
-	for (i = 0; i < tr->nsockets; i++)
-	{
-		uint32		ev = 0;
-
-		if (tr->sockets[i].what & CURL_POLL_IN)
-			ev |= WL_SOCKET_READABLE;
-		if (tr->sockets[i].what & CURL_POLL_OUT)
-			ev |= WL_SOCKET_WRITEABLE;
-		if (ev != 0)
-			AddWaitEventToSet(tr->set, ev, tr->sockets[i].fd, NULL, NULL);
-	}
-	tr->sockets_changed = false;
-}
-
 /*
  * libcurl's socket callback: keep the list of sockets to wait on.  It must
  * not raise errors (we are inside libcurl); a full list makes libcurl fail
@@ -656,32 +666,44 @@ transport_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
 					void *socketp)
 {
 	MaTransport *tr = (MaTransport *) userp;
-	int			i;
+	struct epoll_event ev;
 
-	for (i = 0; i < tr->nsockets; i++)
-	{
-		if (tr->sockets[i].fd == fd)
-			break;
-	}
-
-	tr->sockets_changed = true;
 	if (what == CURL_POLL_REMOVE)
 	{
-		if (i < tr->nsockets)
-			tr->sockets[i] = tr->sockets[--tr->nsockets];
+		/* it may be closed already, which removed it: no complaint */
+		if (socketp != NULL)
+		{
+			(void) epoll_ctl(tr->epfd, EPOLL_CTL_DEL, fd, NULL);
+			curl_multi_assign(tr->multi, fd, NULL);
+			tr->nsockets--;
+		}
 		return 0;
 	}
 
-	if (i == tr->nsockets)
+	memset(&ev, 0, sizeof(ev));
+	ev.data.fd = fd;
+	if (what & CURL_POLL_IN)
+		ev.events |= EPOLLIN;
+	if (what & CURL_POLL_OUT)
+		ev.events |= EPOLLOUT;
+
+	if (socketp == NULL)
 	{
-		if (tr->nsockets == MA_MAX_SOCKETS)
+		if (tr->nsockets >= MA_MAX_SOCKETS ||
+			epoll_ctl(tr->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
 		{
-			tr->too_many_sockets = true;
+			tr->socket_error = true;
 			return -1;
 		}
-		tr->sockets[tr->nsockets++].fd = fd;
+		/* any non-NULL pointer says "in our epoll set" */
+		curl_multi_assign(tr->multi, fd, tr);
+		tr->nsockets++;
 	}
-	tr->sockets[i].what = what;
+	else if (epoll_ctl(tr->epfd, EPOLL_CTL_MOD, fd, &ev) != 0)
+	{
+		tr->socket_error = true;
+		return -1;
+	}
 	return 0;
 }
 

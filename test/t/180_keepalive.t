@@ -71,7 +71,11 @@ is($out, '422', '4 in flight: a query of two streams');
 ($out) = session_run($s3, "SELECT count(*) FROM images WHERE data_annotation_id = 282 AND tag_name IS NOT NULL");
 is($out, '392', '4 in flight: the first query again');
 my ($c5) = connections();
-cmp_ok($c5 - $c3 - 2, '<=', 4, '4 in flight: the next queries reuse the kept-alive connections (at most 4 in all)');
+# (a connection is kept unless a request on it is cut: a scan's end waits
+# at most 1 s for its requests past the end, so on a loaded machine one may
+# be cut and opened again; the bound leaves room for that, far below the
+# 60-odd requests of the three queries)
+cmp_ok($c5 - $c3 - 2, '<=', 8, "4 in flight: the next queries reuse the kept-alive connections (@{[ $c5 - $c3 - 2 ]} for the three queries)");
 
 session_close($s);
 session_close($s2);
