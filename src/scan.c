@@ -63,8 +63,10 @@ typedef struct StreamRun
 	int64		hint_count;
 	int64		images_seen;
 	int64		delivered_page; /* the last page delivered, 0: none */
-	uint64	   *prev_ids;		/* hashes of its image_ids, sorted */
-	int			nprev;
+	uint64	   *prev_ids;		/* hashes of its image_ids: a set, see
+								 * check_repeat */
+	int			nprev;			/* ... how many */
+	int			nprev_slots;	/* ... its size, a power of 2 */
 } StreamRun;
 
 /* A page asked for and not yet delivered. */
@@ -117,7 +119,7 @@ static void take_page(MaImagesScan *is, PageSlot *slot);
 static void check_repeat(MaImagesScan *is, StreamRun *r, MaCall *call,
 						 int64 page, const cJSON *images, int got, bool *end);
 static void drop_stream_slots(MaImagesScan *is, int stream);
-static int	cmp_uint64(const void *a, const void *b);
+static bool hash_set_member(const uint64 *set, int size, uint64 h);
 static bool next_row(MaImagesScan *is, MaRowSource *src);
 
 static const MaScanMethods images_methods = {
@@ -624,33 +626,36 @@ static void
 check_repeat(MaImagesScan *is, StreamRun *r, MaCall *call, int64 page,
 			 const cJSON *images, int got, bool *end)
 {
-	uint64	   *ids = MemoryContextAlloc(is->run_cxt,
-										 sizeof(uint64) * Max(got, 1));
+	int			size = 16;
+	uint64	   *ids;
 	const cJSON *img;
 	int			n = 0;
 	int			shared = 0;
-	int			i;
+	bool		compare = r->prev_ids && r->delivered_page == page - 1;
 
+	/* an open-addressing set of the ids' hashes, at most half full */
+	while (size < 2 * got)
+		size *= 2;
+	ids = MemoryContextAllocZero(is->run_cxt, sizeof(uint64) * size);
 	cJSON_ArrayForEach(img, images)
 	{
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(img, "image_id");
+		uint64		h;
+		int			i;
 
-		if (cJSON_IsString(id))
-			ids[n++] = hash_bytes_extended((const unsigned char *) id->valuestring,
-										   strlen(id->valuestring), 0);
-	}
-	qsort(ids, n, sizeof(uint64), cmp_uint64);
-
-	if (r->prev_ids && r->delivered_page == page - 1 && n > 0)
-	{
-		int			j = 0;
-
-		for (i = 0; i < n; i++)
+		if (!cJSON_IsString(id))
+			continue;
+		/* 0 marks an empty slot */
+		h = hash_bytes_extended((const unsigned char *) id->valuestring,
+								strlen(id->valuestring), 0) | 1;
+		if (compare && hash_set_member(r->prev_ids, r->nprev_slots, h))
+			shared++;
+		for (i = h & (size - 1); ids[i] != 0 && ids[i] != h; i = (i + 1) & (size - 1))
+			;
+		if (ids[i] == 0)
 		{
-			while (j < r->nprev && r->prev_ids[j] < ids[i])
-				j++;
-			if (j < r->nprev && r->prev_ids[j] == ids[i])
-				shared++;
+			ids[i] = h;
+			n++;
 		}
 	}
 
@@ -682,15 +687,21 @@ check_repeat(MaImagesScan *is, StreamRun *r, MaCall *call, int64 page,
 		pfree(r->prev_ids);
 	r->prev_ids = ids;
 	r->nprev = n;
+	r->nprev_slots = size;
 }
 
-static int
-cmp_uint64(const void *a, const void *b)
+/* Is h in the open-addressing set of check_repeat? */
+static bool
+hash_set_member(const uint64 *set, int size, uint64 h)
 {
-	uint64		x = *(const uint64 *) a;
-	uint64		y = *(const uint64 *) b;
+	int			i;
 
-	return x < y ? -1 : x > y ? 1 : 0;
+	for (i = h & (size - 1); set[i] != 0; i = (i + 1) & (size - 1))
+	{
+		if (set[i] == h)
+			return true;
+	}
+	return false;
 }
 
 /* Cancel and forget the slots of a stream that ended. */

@@ -418,6 +418,8 @@ new_easy(MaTransport *tr)
 	MA_SETOPT(CURLOPT_USERAGENT, MA_USER_AGENT);
 	MA_SETOPT(CURLOPT_WRITEFUNCTION, transport_write_cb);
 	MA_SETOPT(CURLOPT_HEADERFUNCTION, transport_header_cb);
+	/* a page of images in one or two reads, not ten (the default is 16 kB) */
+	MA_SETOPT(CURLOPT_BUFFERSIZE, 256L * 1024);
 
 	if (rc != CURLE_OK)
 	{
