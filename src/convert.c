@@ -3,15 +3,25 @@
  * convert.c
  *		  From the JSON of an answer to the columns of a row.
  *
- * Values are converted by the column type's input function, from the JSON
- * value's text, so a column may be declared with any type that reads it.  A
- * few shapes get a direct conversion: epoch milliseconds into timestamps,
- * tag lists into text[], raw JSON into json/jsonb.
+ * A value is converted by the column type's input function, from the JSON
+ * value's text, so a column may be declared with any type that reads it.
+ * The common types take a shorter way that gives the same result without
+ * the round trip through text: JSON numbers into int2, int4, int8, float4
+ * and float8, JSON booleans into bool, anything into text (and varchar
+ * without a length), epoch milliseconds into timestamps, the tag list into
+ * text[], and JSON arrays and objects into jsonb, built from the cJSON tree
+ * as jsonb_in would build it from the text cJSON prints.  Whenever the
+ * short way cannot tell that the value converts (a fraction or an
+ * out-of-range number into an integer column, say), the value takes the
+ * input function's way, so it fails with the same error as ever.  One
+ * difference, on purpose: integers from 1e15 to 2^53 - 1 read into bigint,
+ * where their text ("1e+15") did not (see convert_number).
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
 #include <cjson/cJSON.h>
@@ -20,13 +30,22 @@
 #include "access/sysattr.h"
 #include "catalog/pg_type.h"
 #include "common/shortest_dec.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/numeric.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
 #include "modelarts_fdw.h"
+
+/*
+ * Integers of at most this magnitude are exact in a double, and so in
+ * cJSON: a larger number may not be the integer that the answer wrote.
+ */
+#define MA_MAX_EXACT_INTEGER	9007199254740991.0	/* 2^53 - 1 */
 
 /* For the error context of a failed conversion */
 typedef struct ConversionLocation
@@ -37,8 +56,16 @@ typedef struct ConversionLocation
 
 static void conversion_error_callback(void *arg);
 static Datum convert_json(const MaColumn *col, const cJSON *item, bool *isnull);
+static Datum convert_number(const MaColumn *col, double d);
+static Datum convert_int64(const MaColumn *col, int64 v);
 static Datum convert_text(const MaColumn *col, const char *text);
+static Datum convert_printed(const MaColumn *col, const cJSON *item);
 static Datum convert_tags(const MaColumn *col, const char **tags, int ntags);
+static Jsonb *jsonb_from_cjson(const cJSON *item);
+static JsonbValue *push_cjson(JsonbParseState **state, const cJSON *item,
+							  bool is_elem);
+static void cjson_scalar(const cJSON *item, JsonbValue *v);
+static void jsonb_string(const char *s, JsonbValue *v);
 
 /*
  * Describe the columns of rel that the scan fills: those in attrs_used (as
@@ -179,12 +206,7 @@ ma_fill_row(Relation rel, MaColumn *columns, int ncolumns,
 		switch (col->kind)
 		{
 			case MA_COL_ANNOTATION_ID:
-				{
-					char		buf[32];
-
-					snprintf(buf, sizeof(buf), INT64_FORMAT, src->job_id);
-					values[idx] = convert_text(col, buf);
-				}
+				values[idx] = convert_int64(col, src->job_id);
 				break;
 			case MA_COL_TAG_NAME:
 				if (src->tag == NULL)
@@ -225,6 +247,8 @@ ma_fill_row(Relation rel, MaColumn *columns, int ncolumns,
 static Datum
 convert_json(const MaColumn *col, const cJSON *item, bool *isnull)
 {
+	bool		into_json = (col->typid == JSONOID || col->typid == JSONBOID);
+
 	*isnull = false;
 	if (item == NULL || cJSON_IsNull(item))
 	{
@@ -233,62 +257,154 @@ convert_json(const MaColumn *col, const cJSON *item, bool *isnull)
 	}
 
 	if (cJSON_IsNumber(item))
-	{
-		double		d = item->valuedouble;
-		char		buf[Max(64, DOUBLE_SHORTEST_DECIMAL_LEN)];
-
-		/* epoch milliseconds into a timestamp, as the API sends times */
-		if (col->typid == TIMESTAMPTZOID || col->typid == TIMESTAMPOID)
-		{
-			double		usecs;
-
-			usecs = d * 1000.0 -
-				((double) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * USECS_PER_SEC);
-			if (isnan(usecs) || !IS_VALID_TIMESTAMP((TimestampTz) usecs))
-				ereport(ERROR,
-						(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-						 errmsg("timestamp out of range: %.0f milliseconds since the epoch", d)));
-			return TimestampTzGetDatum((TimestampTz) rint(usecs));
-		}
-		/* integers as such; others in the shortest form that reads back */
-		if (d == rint(d) && fabs(d) < 1e15)
-			snprintf(buf, sizeof(buf), "%.0f", d);
-		else
-			double_to_shortest_decimal_buf(d, buf);
-		return convert_text(col, buf);
-	}
-	if (cJSON_IsString(item) && col->typid != JSONOID && col->typid != JSONBOID)
+		return convert_number(col, item->valuedouble);
+	if (cJSON_IsString(item) && !into_json)
 		return convert_text(col, item->valuestring);
-	if (cJSON_IsBool(item) && col->typid != JSONOID && col->typid != JSONBOID)
-		return convert_text(col, cJSON_IsTrue(item) ? "true" : "false");
-
-	/* arrays and objects (and anything into json/jsonb) as JSON text */
+	if (cJSON_IsBool(item) && !into_json)
 	{
-		char	   *text = cJSON_PrintUnformatted(item);
-		Datum		result;
-
-		if (text == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_OUT_OF_MEMORY),
-					 errmsg("out of memory")));
-		PG_TRY();
-		{
-			result = convert_text(col, text);
-		}
-		PG_FINALLY();
-		{
-			cJSON_free(text);
-		}
-		PG_END_TRY();
-		return result;
+		if (col->typid == BOOLOID)
+			return BoolGetDatum(cJSON_IsTrue(item));
+		return convert_text(col, cJSON_IsTrue(item) ? "true" : "false");
 	}
+	if (col->typid == JSONBOID && (cJSON_IsArray(item) || cJSON_IsObject(item)))
+		return JsonbPGetDatum(jsonb_from_cjson(item));
+
+	/* arrays and objects, and strings and booleans into json/jsonb */
+	return convert_printed(col, item);
 }
 
+/*
+ * A JSON number into col's type.  The input functions read the number as
+ * it has always been printed for them: an integer below 1e15 in digits,
+ * anything else in the shortest form that reads back as the same double.
+ * The direct conversions below give what they would give; whatever the
+ * type might refuse goes to the input function, for its own error.
+ */
+static Datum
+convert_number(const MaColumn *col, double d)
+{
+	char		buf[Max(64, DOUBLE_SHORTEST_DECIMAL_LEN)];
+
+	switch (col->typid)
+	{
+		case INT2OID:
+			if (d == rint(d) && d >= PG_INT16_MIN && d <= PG_INT16_MAX)
+				return Int16GetDatum((int16) d);
+			break;
+		case INT4OID:
+			if (d == rint(d) && d >= PG_INT32_MIN && d <= PG_INT32_MAX)
+				return Int32GetDatum((int32) d);
+			break;
+		case INT8OID:
+
+			/*
+			 * Every integer a double holds exactly, though the digits the
+			 * input function reads stop at 1e15: from 1e15 on they are
+			 * "1e+15", which int8in refuses.  Beyond 2^53 - 1 the double may
+			 * be a neighbour of the integer the answer wrote, so those keep
+			 * the input function's error.
+			 */
+			if (d == rint(d) && fabs(d) <= MA_MAX_EXACT_INTEGER)
+				return Int64GetDatum((int64) d);
+			break;
+		case FLOAT8OID:
+			/* the text printed reads back as this very double */
+			return Float8GetDatum(d);
+		case FLOAT4OID:
+
+			/*
+			 * float4in rounds the printed decimal, not the double: the two
+			 * agree when the double is a float already (and so the
+			 * decimal, within half a double's unit, rounds to it).
+			 */
+			if ((isinf(d) || fabs(d) <= FLT_MAX) && (double) (float4) d == d)
+				return Float4GetDatum((float4) d);
+			break;
+		case TIMESTAMPTZOID:
+		case TIMESTAMPOID:
+			{
+				/* epoch milliseconds, as the API sends times */
+				double		usecs;
+
+				usecs = d * 1000.0 -
+					((double) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * USECS_PER_SEC);
+				if (isnan(usecs) || !IS_VALID_TIMESTAMP((TimestampTz) usecs))
+					ereport(ERROR,
+							(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+							 errmsg("timestamp out of range: %.0f milliseconds since the epoch", d)));
+				return TimestampTzGetDatum((TimestampTz) rint(usecs));
+			}
+		default:
+			break;
+	}
+
+	/* integers as such; others in the shortest form that reads back */
+	if (d == rint(d) && fabs(d) < 1e15)
+		snprintf(buf, sizeof(buf), "%.0f", d);
+	else
+		double_to_shortest_decimal_buf(d, buf);
+	return convert_text(col, buf);
+}
+
+/* An integer (the job's ID) into col's type, as its digits would convert. */
+static Datum
+convert_int64(const MaColumn *col, int64 v)
+{
+	char		buf[32];
+
+	switch (col->typid)
+	{
+		case INT8OID:
+			return Int64GetDatum(v);
+		case INT4OID:
+			if (v >= PG_INT32_MIN && v <= PG_INT32_MAX)
+				return Int32GetDatum((int32) v);
+			break;
+		case INT2OID:
+			if (v >= PG_INT16_MIN && v <= PG_INT16_MAX)
+				return Int16GetDatum((int16) v);
+			break;
+		default:
+			break;
+	}
+	snprintf(buf, sizeof(buf), INT64_FORMAT, v);
+	return convert_text(col, buf);
+}
+
+/*
+ * Text into col's type: by the input function, but straight into text (and
+ * varchar without a length), which is all textin and varcharin would do.
+ */
 static Datum
 convert_text(const MaColumn *col, const char *text)
 {
+	if (col->typid == TEXTOID || (col->typid == VARCHAROID && col->typmod < 0))
+		return PointerGetDatum(cstring_to_text(text));
 	return InputFunctionCall((FmgrInfo *) &col->typinput, (char *) text,
 							 col->typioparam, col->typmod);
+}
+
+/* A JSON value into col's type, as the JSON text cJSON prints */
+static Datum
+convert_printed(const MaColumn *col, const cJSON *item)
+{
+	char	   *text = cJSON_PrintUnformatted(item);
+	Datum		result;
+
+	if (text == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	PG_TRY();
+	{
+		result = convert_text(col, text);
+	}
+	PG_FINALLY();
+	{
+		cJSON_free(text);
+	}
+	PG_END_TRY();
+	return result;
 }
 
 static Datum
@@ -301,6 +417,119 @@ convert_tags(const MaColumn *col, const char **tags, int ntags)
 		elems[i] = CStringGetTextDatum(tags[i]);
 	return PointerGetDatum(construct_array(elems, ntags, TEXTOID, -1, false,
 										   TYPALIGN_INT));
+}
+
+/*
+ * A JSON array or object as jsonb, palloc'd, without printing it: the
+ * values pushed are those jsonb_in would push reading the text that
+ * cJSON_PrintUnformatted prints for item (duplicate keys and key order are
+ * then settled by pushJsonbValue, the same for both).
+ */
+static Jsonb *
+jsonb_from_cjson(const cJSON *item)
+{
+	JsonbParseState *state = NULL;
+
+	return JsonbValueToJsonb(push_cjson(&state, item, false));
+}
+
+/*
+ * Push item (an array or object element when is_elem, else the value of a
+ * key just pushed, or the top container) onto state.  Returns what
+ * pushJsonbValue returns: the finished value once the top container ends.
+ */
+static JsonbValue *
+push_cjson(JsonbParseState **state, const cJSON *item, bool is_elem)
+{
+	JsonbValue	v;
+	const cJSON *child;
+
+	if (cJSON_IsArray(item) || cJSON_IsObject(item))
+	{
+		bool		is_object = cJSON_IsObject(item);
+
+		/* nesting is bounded by cJSON's parser, but be sure */
+		check_stack_depth();
+		pushJsonbValue(state, is_object ? WJB_BEGIN_OBJECT : WJB_BEGIN_ARRAY,
+					   NULL);
+		cJSON_ArrayForEach(child, item)
+		{
+			if (is_object)
+			{
+				jsonb_string(child->string, &v);
+				pushJsonbValue(state, WJB_KEY, &v);
+			}
+			push_cjson(state, child, !is_object);
+		}
+		return pushJsonbValue(state, is_object ? WJB_END_OBJECT : WJB_END_ARRAY,
+							  NULL);
+	}
+
+	cjson_scalar(item, &v);
+	return pushJsonbValue(state, is_elem ? WJB_ELEM : WJB_VALUE, &v);
+}
+
+/*
+ * A scalar of the cJSON tree as a JsonbValue pointing into the tree (or at
+ * a palloc'd numeric).  A number is what numeric_in makes of the text cJSON
+ * prints for it: an integer below 1e15 is its digits whatever the cJSON
+ * version, so its numeric is made directly; any other number is printed by
+ * cJSON itself, into a buffer on the stack, and read as jsonb_in reads it.
+ */
+static void
+cjson_scalar(const cJSON *item, JsonbValue *v)
+{
+	if (cJSON_IsString(item))
+		jsonb_string(item->valuestring, v);
+	else if (cJSON_IsNumber(item))
+	{
+		double		d = item->valuedouble;
+		char		buf[64];
+
+		if (d == rint(d) && fabs(d) < 1e15)
+		{
+			v->type = jbvNumeric;
+			v->val.numeric = int64_to_numeric((int64) d);
+		}
+		else if (!cJSON_PrintPreallocated((cJSON *) item, buf, sizeof(buf),
+										  false))
+			elog(ERROR, "could not print a JSON number");
+		else if (strcmp(buf, "null") == 0)
+			v->type = jbvNull;	/* cJSON prints infinities so */
+		else
+		{
+			v->type = jbvNumeric;
+			v->val.numeric =
+				DatumGetNumeric(DirectFunctionCall3(numeric_in,
+													CStringGetDatum(buf),
+													ObjectIdGetDatum(InvalidOid),
+													Int32GetDatum(-1)));
+		}
+	}
+	else if (cJSON_IsBool(item))
+	{
+		v->type = jbvBool;
+		v->val.boolean = cJSON_IsTrue(item);
+	}
+	else
+		v->type = jbvNull;		/* JSON null; cJSON parses nothing else */
+}
+
+/* A string (a key or a value) as a JsonbValue pointing at it, as jsonb_in checks it */
+static void
+jsonb_string(const char *s, JsonbValue *v)
+{
+	size_t		len = strlen(s);
+
+	if (len > JENTRY_OFFLENMASK)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("string too long to represent as jsonb string"),
+				 errdetail("Due to an implementation restriction, jsonb strings cannot exceed %d bytes.",
+						   JENTRY_OFFLENMASK)));
+	v->type = jbvString;
+	v->val.string.val = (char *) s;
+	v->val.string.len = (int) len;
 }
 
 static void
