@@ -29,6 +29,7 @@
 #include "access/htup_details.h"
 #include "access/sysattr.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "common/shortest_dec.h"
 #include "miscadmin.h"
 #include "utils/array.h"
@@ -42,10 +43,23 @@
 #include "modelarts_fdw.h"
 
 /*
+ * At most this many entries in the "tags" array of one image (tags, or
+ * boxes of a detection job): beyond it a scan fails rather than spend its
+ * time and memory on one image.  See "The row model" in the README.
+ */
+#define MA_MAX_IMAGE_TAGS		10000
+
+/*
  * Integers of at most this magnitude are exact in a double, and so in
  * cJSON: a larger number may not be the integer that the answer wrote.
  */
 #define MA_MAX_EXACT_INTEGER	9007199254740991.0	/* 2^53 - 1 */
+
+/*
+ * ma_distinct_tags compares an image's first distinct tags with each other
+ * (few, and most images have one to three); past this many it hashes.
+ */
+#define MA_TAGS_COMPARED		8
 
 /* For the error context of a failed conversion */
 typedef struct ConversionLocation
@@ -53,6 +67,28 @@ typedef struct ConversionLocation
 	Relation	rel;
 	const MaColumn *column;
 } ConversionLocation;
+
+/* A set of tag names (pointing into the cJSON tree), for ma_distinct_tags */
+typedef struct TagEntry
+{
+	const char *name;
+	uint32		hash;
+	char		status;
+} TagEntry;
+
+#define SH_PREFIX		tagset
+#define SH_ELEMENT_TYPE	TagEntry
+#define SH_KEY_TYPE		const char *
+#define SH_KEY			name
+#define SH_HASH_KEY(tb, key) \
+	hash_bytes((const unsigned char *) (key), strlen(key))
+#define SH_EQUAL(tb, a, b)	(strcmp(a, b) == 0)
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a)	((a)->hash)
+#define SH_SCOPE		static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
 
 static void conversion_error_callback(void *arg);
 static Datum convert_json(const MaColumn *col, const cJSON *item, bool *isnull);
@@ -131,8 +167,14 @@ ma_describe_columns(Relation rel, MaResource resource, Bitmapset *attrs_used,
 /*
  * The distinct tag names of an image, in the order they first appear:
  * strings for classification, {"tag": ...} objects for detection, where one
- * tag may mark several boxes.  *tags gets a palloc'd array pointing into the
- * cJSON tree.  Entries of any other shape are ignored.
+ * tag may mark several boxes.  *tags gets an array palloc'd in the current
+ * memory context, pointing into the cJSON tree.  Entries of any other shape
+ * are ignored.
+ *
+ * Linear in the number of entries: the first few distinct names are
+ * compared with each other, the rest looked up in a hash set.  An image with
+ * more than MA_MAX_IMAGE_TAGS entries is an error naming it, not a cut list
+ * nor minutes of CPU spent on it.
  */
 int
 ma_distinct_tags(const cJSON *image, const char ***tags)
@@ -140,6 +182,8 @@ ma_distinct_tags(const cJSON *image, const char ***tags)
 	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(image, "tags");
 	const cJSON *item;
 	const char **out;
+	tagset_hash *set = NULL;
+	int			nentries;
 	int			n = 0;
 
 	if (!cJSON_IsArray(arr))
@@ -147,12 +191,25 @@ ma_distinct_tags(const cJSON *image, const char ***tags)
 		*tags = NULL;
 		return 0;
 	}
-	out = palloc(sizeof(char *) * Max(cJSON_GetArraySize(arr), 1));
+	nentries = cJSON_GetArraySize(arr);
+	if (nentries > MA_MAX_IMAGE_TAGS)
+	{
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(image, "image_id");
+
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("image \"%s\" has %d entries in its tags array, more than the %d an image may have",
+						cJSON_IsString(id) ? id->valuestring : "(no image_id)",
+						nentries, MA_MAX_IMAGE_TAGS),
+				 errdetail("Each entry is a tag, or a box of a detection job.")));
+	}
+
+	out = palloc(sizeof(char *) * Max(nentries, 1));
 	cJSON_ArrayForEach(item, arr)
 	{
 		const char *name = NULL;
-		int			i;
 
+		CHECK_FOR_INTERRUPTS();
 		if (cJSON_IsString(item))
 			name = item->valuestring;
 		else if (cJSON_IsObject(item))
@@ -164,14 +221,40 @@ ma_distinct_tags(const cJSON *image, const char ***tags)
 		}
 		if (name == NULL)
 			continue;
-		for (i = 0; i < n; i++)
+
+		if (set == NULL)
 		{
-			if (strcmp(out[i], name) == 0)
-				break;
-		}
-		if (i == n)
+			int			i;
+
+			for (i = 0; i < n; i++)
+			{
+				if (strcmp(out[i], name) == 0)
+					break;
+			}
+			if (i < n)
+				continue;
 			out[n++] = name;
+			if (n == MA_TAGS_COMPARED)
+			{
+				bool		found;
+
+				/* many tags: from now on, look them up */
+				set = tagset_create(CurrentMemoryContext, nentries, NULL);
+				for (i = 0; i < n; i++)
+					tagset_insert(set, out[i], &found);
+			}
+		}
+		else
+		{
+			bool		found;
+
+			tagset_insert(set, name, &found);
+			if (!found)
+				out[n++] = name;
+		}
 	}
+	if (set != NULL)
+		tagset_destroy(set);
 	*tags = out;
 	return n;
 }
