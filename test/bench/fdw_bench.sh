@@ -67,6 +67,9 @@
 #   worst_s    the worst of the RUNS runs: the spread
 #   ratio      best_s / best_s of curl:K of the same size (curl:K is 1.00;
 #              curl:1 shows what K connections gain curl)
+#   vs_curl1   best_s / best_s of curl:1: against curl fetching the same
+#              pages one at a time over one connection (the baseline of the
+#              issue "The CPU path")
 #   rows/s     rows / best_s (FDW rows)
 #   hwm1_mb    the backend's peak resident memory (VmHWM, /proc) after the
 #              one-row warm-up query
@@ -292,16 +295,17 @@ curl_run() {
   requests=$(emu_stat images)
 }
 
-fmt='%9s %-9s %9s %8s %8s %8s %6s %9s %7s %7s\n'
-# row N WHAT ROWS REQUESTS BEST WORST FLOOR HWM1 HWM
+fmt='%9s %-9s %9s %8s %8s %8s %6s %8s %9s %7s %7s\n'
+# row N WHAT ROWS REQUESTS BEST WORST FLOOR HWM1 HWM CURL1
 row() {
   awk -v n="$1" -v what="$2" -v rows="$3" -v req="$4" -v best="$5" -v worst="$6" \
-      -v fl="$7" -v hwm1="$8" -v hwm="$9" -v fmt="$fmt" 'BEGIN {
-    ratio = "-"; rps = "-";
+      -v fl="$7" -v hwm1="$8" -v hwm="$9" -v c1="${10:--}" -v fmt="$fmt" 'BEGIN {
+    ratio = "-"; rps = "-"; r1 = "-";
     num = "^[0-9]+([.][0-9]*)?$";
     if (best ~ num && fl ~ num && fl > 0) ratio = sprintf("%.2f", best / fl);
+    if (best ~ num && c1 ~ num && c1 > 0) r1 = sprintf("%.2f", best / c1);
     if (best ~ num && rows ~ num && best > 0) rps = sprintf("%.0f", rows / best);
-    printf fmt, n, what, rows, req, best, worst, ratio, rps, hwm1, hwm }'
+    printf fmt, n, what, rows, req, best, worst, ratio, r1, rps, hwm1, hwm }'
 }
 # keep_best: fold $secs into best/worst
 keep_best() {
@@ -322,7 +326,7 @@ for n in "${sizes[@]}"; do
     curl_start_time || { echo "$0: curl cannot reach the emulator" >&2; exit 1; }
     echo "# requests_in_flight=$in_flight; best of $runs runs; the floor (ratio 1.00) is curl:$in_flight"
     printf '# curl times: wall time minus curl'"'"'s start, %s s (best of 5 single tiny requests)\n' "$curl_start"
-    printf "$fmt" images what rows requests best_s worst_s ratio rows/s hwm1_mb hwm_mb
+    printf "$fmt" images what rows requests best_s worst_s ratio vs_curl1 rows/s hwm1_mb hwm_mb
     checked=1
   fi
 
@@ -344,7 +348,7 @@ for n in "${sizes[@]}"; do
       fi
     done
     if [ $failed -eq 1 ]; then
-      lines+=("$(printf "$fmt" "$n" "${names[$i]}" error - - - - - - -)")
+      lines+=("$(printf "$fmt" "$n" "${names[$i]}" error - - - - - - - -)")
     else
       lines+=("$i $brows $breq $best $worst $bhwm1 $bhwm")
     fi
@@ -361,6 +365,7 @@ for n in "${sizes[@]}"; do
   ks=(1)
   [ "$in_flight" != 1 ] && ks+=("$in_flight")
   floor=-
+  curl1=-
   crows=()        # the curl rows, printed once the floor is known
   for k in "${ks[@]}"; do
     if [ ! -s "$work/urls" ]; then
@@ -380,18 +385,19 @@ for n in "${sizes[@]}"; do
       continue
     fi
     [ "$k" = "$in_flight" ] && floor=$best
+    [ "$k" = 1 ] && curl1=$best
     crows+=("$n curl:$k - $requests $best $worst")
   done
   for l in "${crows[@]}"; do
     read -r -a f <<<"$l"
-    row "${f[@]}" "$floor" - -
+    row "${f[@]}" "$floor" - - "$curl1"
   done
   for l in "${lines[@]}"; do
     if [[ $l == *error* ]]; then
       printf '%s\n' "$l"
     else
       read -r i rows requests best worst h1 h <<<"$l"
-      row "$n" "${names[$i]}" "$rows" "$requests" "$best" "$worst" "$floor" "$h1" "$h"
+      row "$n" "${names[$i]}" "$rows" "$requests" "$best" "$worst" "$floor" "$h1" "$h" "$curl1"
     fi
   done
   emulator_stop
