@@ -124,15 +124,15 @@ ma_auth_headers(MaConnection *conn, const char *method, const char *path,
 
 /*
  * Called by client.c on a 401 answer with the given error_code (maybe NULL).
- * In password mode, if the code says the token is missing, expired or
- * invalid, forget the cached token and return true: the request is worth
- * one retry with a new token.  Otherwise return false.
+ * In password mode, forget the cached token and return true: the request
+ * is worth one retry with a new token (the client allows one per call).
+ * Otherwise return false.
  */
 bool
 ma_auth_renew_after_401(MaConnection *conn, const char *error_code,
 						uint64 token_generation)
 {
-	if (conn->user.mode != MA_AUTH_PASSWORD || error_code == NULL)
+	if (conn->user.mode != MA_AUTH_PASSWORD)
 		return false;
 
 	/*
@@ -142,14 +142,14 @@ ma_auth_renew_after_401(MaConnection *conn, const char *error_code,
 	if (token_generation != conn->token_generation)
 		return true;
 
-	if (strcmp(error_code, "ModelArts.0201") == 0 ||
-		strcmp(error_code, "ModelArts.0202") == 0 ||
-		strcmp(error_code, "ModelArts.0203") == 0)
-	{
-		ma_auth_forget(conn);
-		return true;
-	}
-	return false;
+	/*
+	 * Any 401 means "this credential did not work now", whatever its code:
+	 * ModelArts' own (ModelArts.0201 to 0204) or the API gateway's
+	 * (APIG.0301, APIGW.0301, APIG.0307), or none.  One new token, once.
+	 */
+	(void) error_code;
+	ma_auth_forget(conn);
+	return true;
 }
 
 /* Drop the cached IAM token, if any, wiping it first. */
@@ -266,17 +266,17 @@ ma_iam_get_token(MaConnection *conn)
 		item = cJSON_GetObjectItemCaseSensitive(json, "error");
 		item = cJSON_GetObjectItemCaseSensitive(item, "message");
 		if (cJSON_IsString(item))
-			iam_error = pstrdup(item->valuestring);
+			iam_error = ma_server_text(item->valuestring);
 		else
 		{
 			cJSON	   *code = cJSON_GetObjectItemCaseSensitive(json, "error_code");
 			cJSON	   *msg = cJSON_GetObjectItemCaseSensitive(json, "error_msg");
 
 			if (cJSON_IsString(code) && cJSON_IsString(msg))
-				iam_error = psprintf("%s: %s", code->valuestring,
-									 msg->valuestring);
+				iam_error = psprintf("%s: %s", ma_server_text(code->valuestring),
+									 ma_server_text(msg->valuestring));
 			else if (cJSON_IsString(code))
-				iam_error = pstrdup(code->valuestring);
+				iam_error = ma_server_text(code->valuestring);
 		}
 		cJSON_Delete(json);
 	}

@@ -44,6 +44,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/pg_prng.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "modelarts_fdw.h"
 #include "pgstat.h"
@@ -58,6 +59,9 @@
 
 /* How much of a body that is not JSON an error message shows. */
 #define MA_SNIPPET_BYTES	200
+
+/* How much of a text from the server a message quotes. */
+#define MA_QUOTE_BYTES		1000
 
 /* The arena's blocks; a larger allocation gets a block of its own. */
 #define MA_ARENA_BLOCK		(64 * 1024)
@@ -89,6 +93,7 @@ static void dispatch(MaClient *client);
 static void call_finished(MaClient *client, MaCall *call);
 static bool schedule_retry(MaClient *client, MaCall *call, int wait_ms);
 static void fail_call(MaCall *call, MaCallFailure failure);
+static bool has_nul(const char *text, int len);
 static cJSON *parse_answer(MaClient *client, MaCall *call,
 						   MaCallFailure *failure);
 static void report_failure(MaClient *client, MaCall *call) pg_attribute_noreturn();
@@ -382,6 +387,17 @@ ma_client_pending(MaClient *client)
 const cJSON *
 ma_client_wait(MaClient *client, MaCall *call)
 {
+	return ma_client_wait_unless(client, call, 0);
+}
+
+/*
+ * ma_client_wait, but a call that failed for good with HTTP status
+ * "tolerated" returns NULL instead of raising its error: for a request
+ * whose refusal is an answer (the listing's offset 0, see resource.c).
+ */
+const cJSON *
+ma_client_wait_unless(MaClient *client, MaCall *call, long tolerated)
+{
 	ErrorContextCallback errcallback;
 
 	/* a cancel while we wait names the request waited for */
@@ -403,7 +419,15 @@ ma_client_wait(MaClient *client, MaCall *call)
 			return call->json;
 		}
 		if (call->state == MA_CALL_FAILED)
+		{
+			if (tolerated != 0 && call->failure == MA_FAIL_STATUS &&
+				call->req.status == tolerated)
+			{
+				error_context_stack = errcallback.previous;
+				return NULL;
+			}
 			report_failure(client, call);
+		}
 
 		dispatch(client);
 
@@ -637,6 +661,32 @@ fail_call(MaCall *call, MaCallFailure failure)
  * and for an images call, one whose project_id is the job asked for.
  * Returns the malloc'd cJSON, or NULL with *failure saying why.
  */
+/*
+ * Does a JSON text hold a NUL: a raw one, or the escape \u0000 (not a
+ * "\\u0000", an escaped backslash followed by "u0000")?
+ */
+static bool
+has_nul(const char *text, int len)
+{
+	const char *p = text;
+	const char *end = text + len;
+
+	if (memchr(text, '\0', len) != NULL)
+		return true;
+	while ((p = memmem(p, end - p, "\\u0000", 6)) != NULL)
+	{
+		const char *q = p;
+		int			backslashes = 0;
+
+		while (q > text && q[-1] == '\\')
+			q--, backslashes++;
+		if (backslashes % 2 == 0)
+			return true;
+		p += 6;
+	}
+	return false;
+}
+
 static cJSON *
 parse_answer(MaClient *client, MaCall *call, MaCallFailure *failure)
 {
@@ -649,6 +699,16 @@ parse_answer(MaClient *client, MaCall *call, MaCallFailure *failure)
 	cJSON	   *item;
 
 	body = ma_http_body(req, &len);
+
+	/*
+	 * A NUL in a string (raw, or as \u0000) would silently cut it: cJSON
+	 * keeps C strings.  An error instead.
+	 */
+	if (has_nul(body, len))
+	{
+		*failure = MA_FAIL_NUL;
+		return NULL;
+	}
 	if (call->json_cxt == NULL)
 		call->json_cxt = AllocSetContextCreate(client->cxt,
 											   "modelarts_fdw answer",
@@ -731,6 +791,13 @@ report_failure(MaClient *client, MaCall *call)
 								   len, MA_MAX_PARSE_BYTES / (1024 * 1024)),
 						 errhint("Lower the server option page_size.")));
 			}
+			break;
+		case MA_FAIL_NUL:
+			ereport(ERROR,
+					(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
+					 errmsg("malformed answer from ModelArts: a string in the answer to GET %s holds a NUL character",
+							call->path),
+					 errdetail("PostgreSQL text cannot hold NUL; the string would be cut.")));
 			break;
 		case MA_FAIL_NOT_OBJECT:
 			ereport(ERROR,
@@ -890,12 +957,13 @@ error_code(MaHttpRequest *req, char **error_msg)
 	if (json == NULL)
 		return NULL;
 
+	/* quoted in messages: made fit for them */
 	item = cJSON_GetObjectItemCaseSensitive(json, "error_code");
 	if (cJSON_IsString(item))
-		code = pstrdup(item->valuestring);
+		code = ma_server_text(item->valuestring);
 	item = cJSON_GetObjectItemCaseSensitive(json, "error_msg");
 	if (cJSON_IsString(item))
-		*error_msg = pstrdup(item->valuestring);
+		*error_msg = ma_server_text(item->valuestring);
 
 	cJSON_Delete(json);
 	return code;
@@ -923,7 +991,8 @@ report_api_error(MaClient *client, MaCall *call)
 				 errmsg("ModelArts API error: HTTP %ld, redirects are not followed",
 						req->status),
 				 req->location ?
-				 errdetail("The answer redirects to \"%s\".", req->location) : 0,
+				 errdetail("The answer redirects to \"%s\".",
+						   ma_server_text(req->location)) : 0,
 				 errhint("Set the server option endpoint to the URL that answers directly.")));
 
 	code = error_code(req, &msg);
@@ -939,6 +1008,31 @@ report_api_error(MaClient *client, MaCall *call)
 						req->status, note),
 				 len == 0 ? errdetail("The answer has no body.") :
 				 errdetail("The answer begins with \"%s\".", snippet.data)));
+	}
+
+	/*
+	 * A job that does not exist: 404 (ModelArts.0102), or 400 with one of
+	 * the data-management codes the current service uses.  The same error
+	 * either way.
+	 */
+	if (req->status == 404 ||
+		(req->status == 400 &&
+		 (strcmp(code, "ModelArts.4338") == 0 ||
+		  strcmp(code, "ModelArts.4352") == 0 ||
+		  strcmp(code, "ModelArts.4801") == 0)))
+	{
+		const char *job = strstr(call->path, "/data-annotations/");
+
+		if (job != NULL)
+		{
+			job += strlen("/data-annotations/");
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_TABLE_NOT_FOUND),
+					 errmsg("labeling job \"%.*s\" does not exist",
+							(int) strcspn(job, "/"), job),
+					 errdetail("ModelArts answered HTTP %ld, %s: %s",
+							   req->status, code, msg ? msg : "(no error_msg)")));
+		}
 	}
 
 	/*
@@ -1067,6 +1161,51 @@ ma_sleep_ms(int ms)
 		if (rc & WL_LATCH_SET)
 			ResetLatch(MyLatch);
 	}
+}
+
+/*
+ * Text from the server (error_msg, a Location, a value) made fit for a
+ * message and the server log: at most MA_QUOTE_BYTES bytes, cut on a
+ * character boundary with "..." after; control characters (an ANSI escape,
+ * a newline) and bytes that are not UTF-8 as \xNN; characters beyond ASCII
+ * kept when the database is UTF-8, else escaped too, so the result is
+ * always valid in the database's encoding.  Returns a palloc'd string.
+ */
+char *
+ma_server_text(const char *s)
+{
+	StringInfoData b;
+	const unsigned char *p = (const unsigned char *) s;
+	bool		utf8 = GetDatabaseEncoding() == PG_UTF8;
+
+	initStringInfo(&b);
+	while (*p && b.len < MA_QUOTE_BYTES)
+	{
+		int			l;
+
+		if (*p < 0x20 || *p == 0x7f)
+		{
+			appendStringInfo(&b, "\\x%02X", *p++);
+			continue;
+		}
+		if (*p < 0x80)
+		{
+			appendStringInfoChar(&b, (char) *p++);
+			continue;
+		}
+		l = pg_utf_mblen(p);
+		if (!utf8 || strnlen((const char *) p, l) < (size_t) l ||
+			!pg_utf8_islegal(p, l))
+		{
+			appendStringInfo(&b, "\\x%02X", *p++);
+			continue;
+		}
+		appendBinaryStringInfo(&b, (const char *) p, l);
+		p += l;
+	}
+	if (*p)
+		appendStringInfoString(&b, "...");
+	return b.data;
 }
 
 /*

@@ -40,6 +40,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "mb/pg_wchar.h"
 #include "modelarts_fdw.h"
 
 /*
@@ -91,6 +92,9 @@ typedef struct TagEntry
 #include "lib/simplehash.h"
 
 static void conversion_error_callback(void *arg);
+static char *server_string(const char *s);
+static void wrong_field(const cJSON *image, const char *field,
+						const char *what) pg_attribute_noreturn();
 static Datum convert_json(const MaColumn *col, const cJSON *item, bool *isnull);
 static Datum convert_number(const MaColumn *col, double d);
 static Datum convert_int64(const MaColumn *col, int64 v);
@@ -186,11 +190,13 @@ ma_distinct_tags(const cJSON *image, const char ***tags)
 	int			nentries;
 	int			n = 0;
 
-	if (!cJSON_IsArray(arr))
+	if (arr == NULL || cJSON_IsNull(arr))
 	{
 		*tags = NULL;
 		return 0;
 	}
+	if (!cJSON_IsArray(arr))
+		wrong_field(image, "tags", "is not an array");
 	nentries = cJSON_GetArraySize(arr);
 	if (nentries > MA_MAX_IMAGE_TAGS)
 	{
@@ -199,7 +205,7 @@ ma_distinct_tags(const cJSON *image, const char ***tags)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("image \"%s\" has %d entries in its tags array, more than the %d an image may have",
-						cJSON_IsString(id) ? id->valuestring : "(no image_id)",
+						cJSON_IsString(id) ? ma_server_text(id->valuestring) : "(no image_id)",
 						nentries, MA_MAX_IMAGE_TAGS),
 				 errdetail("Each entry is a tag, or a box of a detection job.")));
 	}
@@ -219,8 +225,10 @@ ma_distinct_tags(const cJSON *image, const char ***tags)
 			if (cJSON_IsString(t))
 				name = t->valuestring;
 		}
+		/* a tag is a name, or a box with one: anything else is not a tag */
 		if (name == NULL)
-			continue;
+			wrong_field(image, "tags",
+						"has an entry that is neither a tag name nor a box with a \"tag\"");
 
 		if (set == NULL)
 		{
@@ -308,6 +316,8 @@ ma_fill_row(Relation rel, MaColumn *columns, int ncolumns,
 			case MA_COL_WIDTH:
 			case MA_COL_HEIGHT:
 				size = cJSON_GetObjectItemCaseSensitive(src->object, "size");
+				if (size != NULL && !cJSON_IsNull(size) && !cJSON_IsArray(size))
+					wrong_field(src->object, "size", "is not an array");
 				if (cJSON_IsArray(size))
 					values[idx] = convert_json(col,
 											   cJSON_GetArrayItem(size, col->kind == MA_COL_WIDTH ? 0 : 1),
@@ -461,10 +471,48 @@ convert_int64(const MaColumn *col, int64 v)
 static Datum
 convert_text(const MaColumn *col, const char *text)
 {
+	MemoryContext cxt = CurrentMemoryContext;
+	Datum		result = (Datum) 0;
+
+	text = server_string(text);
 	if (col->typid == TEXTOID || (col->typid == VARCHAROID && col->typmod < 0))
 		return PointerGetDatum(cstring_to_text(text));
-	return InputFunctionCall((FmgrInfo *) &col->typinput, (char *) text,
-							 col->typioparam, col->typmod);
+
+	/*
+	 * The input function's error quotes the value, which came from the
+	 * server: make the message fit to show (cut, control characters
+	 * escaped), keeping the rest of the error as it is.
+	 */
+	PG_TRY();
+	{
+		result = InputFunctionCall((FmgrInfo *) &col->typinput, (char *) text,
+								   col->typioparam, col->typmod);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		edata->message = ma_server_text(edata->message);
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/*
+ * A string of an answer (UTF-8, as JSON is) in the database's encoding:
+ * validated, and converted if the database's is another.  Bytes that are
+ * not UTF-8, or characters the database's encoding lacks, are PostgreSQL's
+ * standard errors (22021, 22P05), never stored as they are.  Returns s
+ * itself when nothing had to change.
+ */
+static char *
+server_string(const char *s)
+{
+	return pg_any_to_server(s, (int) strlen(s), PG_UTF8);
 }
 
 /* A JSON value into col's type, as the JSON text cJSON prints */
@@ -497,7 +545,7 @@ convert_tags(const MaColumn *col, const char **tags, int ntags)
 	int			i;
 
 	for (i = 0; i < ntags; i++)
-		elems[i] = CStringGetTextDatum(tags[i]);
+		elems[i] = CStringGetTextDatum(server_string(tags[i]));
 	return PointerGetDatum(construct_array(elems, ntags, TEXTOID, -1, false,
 										   TYPALIGN_INT));
 }
@@ -602,7 +650,10 @@ cjson_scalar(const cJSON *item, JsonbValue *v)
 static void
 jsonb_string(const char *s, JsonbValue *v)
 {
-	size_t		len = strlen(s);
+	size_t		len;
+
+	s = server_string(s);
+	len = strlen(s);
 
 	if (len > JENTRY_OFFLENMASK)
 		ereport(ERROR,
@@ -613,6 +664,23 @@ jsonb_string(const char *s, JsonbValue *v)
 	v->type = jbvString;
 	v->val.string.val = (char *) s;
 	v->val.string.len = (int) len;
+}
+
+/*
+ * Raise the error for a field of an image that has the wrong type: never a
+ * silent NULL or an image silently untagged.
+ */
+static void
+wrong_field(const cJSON *image, const char *field, const char *what)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(image, "image_id");
+
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+			 errmsg("malformed answer from ModelArts: \"%s\" of image \"%s\" %s",
+					field,
+					cJSON_IsString(id) ? ma_server_text(id->valuestring) : "(no image_id)",
+					what)));
 }
 
 static void

@@ -414,6 +414,7 @@ typedef enum MaCallFailure
 	MA_FAIL_STATUS,				/* an error status, or is_success false */
 	MA_FAIL_JSON,				/* a 2xx that is not JSON */
 	MA_FAIL_TOO_BIG,			/* ... too large a tree to parse */
+	MA_FAIL_NUL,				/* ... holding a NUL in a string */
 	MA_FAIL_NOT_OBJECT,			/* JSON, but not an object */
 	MA_FAIL_WRONG_JOB			/* an images answer for another job */
 } MaCallFailure;
@@ -462,12 +463,15 @@ extern void ma_client_destroy(MaClient *client);
 extern MaCall *ma_client_call(MaClient *client, const char *path,
 							  const char *query, int64 expect_job);
 extern const struct cJSON *ma_client_wait(MaClient *client, MaCall *call);
+extern const struct cJSON *ma_client_wait_unless(MaClient *client, MaCall *call,
+												 long tolerated);
 extern struct cJSON *ma_client_take_json(MaCall *call, MemoryContext parent);
 extern void ma_client_discard(MaClient *client, MaCall *call);
 extern int	ma_client_pending(MaClient *client);
 extern void ma_client_forget(MaClient *client, MaCall *call);
 extern void ma_client_drain(MaClient *client, int timeout_ms);
 extern void ma_sleep_ms(int ms);
+extern char *ma_server_text(const char *s);
 extern void ma_malformed_answer(MaCall *call, const char *what) pg_attribute_noreturn();
 
 extern void ma_json_init(void);

@@ -17,10 +17,12 @@
  *
  * The listing (MaJobLister, also used by IMPORT FOREIGN SCHEMA) reads
  * annotation-jobs page by page and ends on a short or empty page.  Its
- * "offset" has no documented base, and a server may answer a page past the
- * end with the last page again: a job already listed is skipped, and a page
- * with no job not seen before ends the listing, so the listing is bounded
- * whatever the server does with the page number.
+ * "offset" has no documented base: the listing asks for offset 0 first (a
+ * 400 there is the answer of a listing counting from 1, and skipped), then
+ * 1, 2, ...; a job already listed is skipped, so none is lost or listed
+ * twice whatever the base.  A server may answer a page past the end with
+ * the last page again: from offset 2 on, a page with no job not seen before
+ * ends the listing, so it is bounded whatever the server does with offsets.
  *
  * Ownership: every cJSON here is malloc'd and hangs off the scan's run
  * context, whose reset callback frees it (rescan, end, error).
@@ -28,6 +30,8 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <math.h>
 
 #include <cjson/cJSON.h>
 
@@ -105,6 +109,7 @@ typedef struct MaJobScan
 
 static bool key_in(const char *key, const char *const *keys);
 static bool job_listed(MaJobLister *lister, int64 job_id);
+static bool json_job_id(const cJSON *item, int64 *job_id);
 static void jobs_start(MaScan *scan, const MaPlanInput *in);
 static bool jobs_next(MaScan *scan, MaRowSource *src);
 static void jobs_explain(MaScan *scan, const MaPlanInput *in,
@@ -198,9 +203,29 @@ ma_job_lister_init(MaJobLister *lister, MaClient *client,
 	lister->client = client;
 	lister->project_id = project_id;
 	lister->page_size = page_size;
+	lister->page = -1;			/* the first asked for is offset 0 */
 	lister->page_cxt = AllocSetContextCreate(client->cxt,
 											 "modelarts_fdw listing page",
 											 ALLOCSET_SMALL_SIZES);
+}
+
+/*
+ * A job ID from JSON: a whole number from 0 to 2^53 (a double holds every
+ * such integer exactly); anything else (1.5, 1e300, a string) is not one,
+ * rather than a job ID made by an undefined cast.
+ */
+static bool
+json_job_id(const cJSON *item, int64 *job_id)
+{
+	double		d;
+
+	if (!cJSON_IsNumber(item))
+		return false;
+	d = item->valuedouble;
+	if (!(d >= 0 && d <= 9007199254740992.0) || d != floor(d))
+		return false;
+	*job_id = (int64) d;
+	return true;
 }
 
 /* Was the job listed already? */
@@ -251,7 +276,19 @@ ma_job_lister_next(MaJobLister *lister, int64 *job_id)
 			ma_append_jobs_request(&path, &query, lister->project_id,
 								   ++lister->page, lister->page_size);
 			call = ma_client_call(lister->client, path.data, query.data, -1);
-			(void) ma_client_wait(lister->client, call);
+
+			/*
+			 * offset 0 first: the first page if offsets count from 0; a 400
+			 * (or the first page again, or nothing) if they count from 1.
+			 * Either way offset 1 comes next, and jobs seen twice are
+			 * skipped, so no job is lost or listed twice whatever the base.
+			 */
+			if (ma_client_wait_unless(lister->client, call,
+									  lister->page == 0 ? 400 : 0) == NULL)
+			{
+				ma_client_discard(lister->client, call);
+				continue;
+			}
 			lister->json = ma_client_take_json(call, lister->page_cxt);
 
 			jobs = cJSON_GetObjectItemCaseSensitive(lister->json, "jobs");
@@ -259,12 +296,14 @@ ma_job_lister_next(MaJobLister *lister, int64 *job_id)
 				ma_malformed_answer(call, "no \"jobs\" array");
 			cJSON_ArrayForEach(job, jobs)
 			{
+				int64		job_id;
+
 				if (!cJSON_IsObject(job))
 					ma_malformed_answer(call, "an element of \"jobs\" is not an object");
 				id = cJSON_GetObjectItemCaseSensitive(job, "dls_prj_id");
-				if (!cJSON_IsNumber(id))
-					ma_malformed_answer(call, "a job of \"annotation-jobs\" has no numeric \"dls_prj_id\"");
-				if (!job_listed(lister, (int64) id->valuedouble))
+				if (!json_job_id(id, &job_id))
+					ma_malformed_answer(call, "a job of \"annotation-jobs\" has no \"dls_prj_id\" that is a job ID (a whole number from 0 to 2^53)");
+				if (!job_listed(lister, job_id))
 					fresh++;
 				got++;
 			}
@@ -273,11 +312,13 @@ ma_job_lister_next(MaJobLister *lister, int64 *job_id)
 			/*
 			 * A short page ends the listing, and so does a page of jobs all
 			 * listed already (a server that answers past the end with the
-			 * last page again, or ignores the offset).  job_total_count is
-			 * only a hint: it may count the page alone.
+			 * last page again, or ignores the offset) -- from offset 2 on:
+			 * offsets 0 and 1 are the same page if they count from 1.
+			 * job_total_count is only a hint: it may count the page alone.
 			 */
 			total = cJSON_GetObjectItemCaseSensitive(lister->json, "job_total_count");
-			if (got > 0 && fresh == 0 && cJSON_IsNumber(total) &&
+			if (lister->page >= 2 && got > 0 && fresh == 0 &&
+				cJSON_IsNumber(total) &&
 				total->valuedouble > (double) lister->listed)
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
@@ -286,7 +327,8 @@ ma_job_lister_next(MaJobLister *lister, int64 *job_id)
 						 errdetail(INT64_FORMAT " jobs were listed, of %.0f counted.",
 								   lister->listed, total->valuedouble),
 						 errhint("The service seems to ignore the offset parameter.")));
-			if (got < lister->page_size || fresh == 0)
+			if (lister->page >= 1 &&
+				(got < lister->page_size || (lister->page >= 2 && fresh == 0)))
 				lister->done = true;
 			lister->next_item = jobs->child;
 			continue;
@@ -295,7 +337,7 @@ ma_job_lister_next(MaJobLister *lister, int64 *job_id)
 		item = lister->next_item;
 		lister->next_item = item->next;
 		id = cJSON_GetObjectItemCaseSensitive(item, "dls_prj_id");
-		*job_id = (int64) id->valuedouble;
+		(void) json_job_id(id, job_id);	/* checked with its page */
 		/* a job listed on an earlier page (a page read twice) once only */
 		if (job_listed(lister, *job_id))
 			continue;
@@ -744,7 +786,7 @@ jobs_explain(MaScan *scan, const MaPlanInput *in, ExplainState *es)
 
 		initStringInfo(&path);
 		initStringInfo(&query);
-		ma_append_jobs_request(&path, &query, js->project_id, 1, js->page_size);
+		ma_append_jobs_request(&path, &query, js->project_id, 0, js->page_size);
 		requests = lappend(requests, psprintf("GET %s?%s", path.data, query.data));
 		jobs = list_make1("{each listed job}");
 	}

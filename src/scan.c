@@ -543,6 +543,8 @@ take_page(MaImagesScan *is, PageSlot *slot)
 	int			got;
 	bool		end = false;
 	int64		page = slot->page;
+	char	   *slot_path;
+	char	   *slot_query;
 
 	(void) ma_client_wait(is->client, slot->call);
 
@@ -568,6 +570,8 @@ take_page(MaImagesScan *is, PageSlot *slot)
 				  psprintf("%d images on a page of %d", got, s->per_page));
 
 	check_repeat(is, r, slot->call, page, images, got, &end);
+	slot_path = MemoryContextStrdup(is->page_cxt, slot->call->path);
+	slot_query = MemoryContextStrdup(is->page_cxt, slot->call->query);
 	ma_client_discard(is->client, slot->call);
 	pfree(slot);
 
@@ -604,6 +608,20 @@ take_page(MaImagesScan *is, PageSlot *slot)
 			 r->hint_count % s->per_page != 0))
 			r->hint_broken = true;
 	}
+
+	/*
+	 * A short page whose own count says more images follow: the service
+	 * contradicts itself, and ending the stream here would silently drop
+	 * rows.
+	 */
+	if (got < s->per_page && r->has_hint &&
+		r->hint_count > (page - 1) * s->per_page + got)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("malformed answer from ModelArts: page " INT64_FORMAT " has %d images of %d, but its image_count says " INT64_FORMAT,
+						page, got, s->per_page, r->hint_count),
+				 errdetail("A short page ends a stream; a count of more images than the pages hold contradicts it."),
+				 errcontext("remote request: GET %s?%s", slot_path, slot_query)));
 
 	if (got < s->per_page ||
 		(s->max_pages >= 0 && page - s->first_page + 1 >= s->max_pages))
