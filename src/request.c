@@ -21,6 +21,7 @@
 
 #include "commands/explain.h"
 #include "common/int.h"
+#include "mb/pg_wchar.h"
 
 #include "modelarts_fdw.h"
 
@@ -94,8 +95,14 @@ ma_plan_tag(const char *tag)
 	MaPlanValue *v = palloc0(sizeof(MaPlanValue));
 	StringInfoData b;
 
+	/*
+	 * In UTF-8, as the service has its tags (and JSON, and URLs): the
+	 * value compared with an image's tags and sent, whatever the database's
+	 * encoding.
+	 */
 	v->known = true;
-	v->tag = pstrdup(tag);
+	v->tag = pstrdup(pg_server_to_any(tag, (int) strlen(tag), PG_UTF8));
+	tag = v->tag;
 	initStringInfo(&b);
 	ma_append_encoded(&b, tag);
 	v->text = b.data;
