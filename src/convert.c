@@ -21,6 +21,7 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
 #include <float.h>
 #include <math.h>
 
@@ -93,6 +94,7 @@ typedef struct TagEntry
 
 static void conversion_error_callback(void *arg);
 static char *server_string(const char *s);
+static bool zoneless_datetime(const char *s);
 static void wrong_field(const cJSON *image, const char *field,
 						const char *what) pg_attribute_noreturn();
 static Datum convert_json(const MaColumn *col, const cJSON *item, bool *isnull);
@@ -351,6 +353,12 @@ convert_json(const MaColumn *col, const cJSON *item, bool *isnull)
 
 	if (cJSON_IsNumber(item))
 		return convert_number(col, item->valuedouble);
+	if (cJSON_IsString(item) && col->typid == TIMESTAMPTZOID &&
+		zoneless_datetime(item->valuestring))
+	{
+		/* a Datetime without a zone (the listing's create_time): UTC */
+		return convert_text(col, psprintf("%s+00", item->valuestring));
+	}
 	if (cJSON_IsString(item) && !into_json)
 		return convert_text(col, item->valuestring);
 	if (cJSON_IsBool(item) && !into_json)
@@ -664,6 +672,55 @@ jsonb_string(const char *s, JsonbValue *v)
 	v->type = jbvString;
 	v->val.string.val = (char *) s;
 	v->val.string.len = (int) len;
+}
+
+/*
+ * Is s a date and time with no zone, "2019-08-05 10:13:20" (or with a "T",
+ * seconds optional, a fraction allowed)?  The API documents its Datetime
+ * fields without saying in which zone; the FDW takes them as UTC, whatever
+ * the session's TimeZone, so that the same answer gives the same instant.
+ */
+static bool
+zoneless_datetime(const char *s)
+{
+	int			i;
+
+	for (i = 0; i < 16; i++)
+	{
+		char		c = s[i];
+		bool		ok;
+
+		switch (i)
+		{
+			case 4:
+			case 7:
+				ok = (c == '-');
+				break;
+			case 10:
+				ok = (c == ' ' || c == 'T');
+				break;
+			case 13:
+				ok = (c == ':');
+				break;
+			default:
+				ok = (c >= '0' && c <= '9');
+				break;
+		}
+		if (!ok)
+			return false;
+	}
+	s += 16;
+	if (s[0] == ':' && isdigit((unsigned char) s[1]) && isdigit((unsigned char) s[2]))
+	{
+		s += 3;
+		if (s[0] == '.')
+		{
+			s++;
+			while (isdigit((unsigned char) *s))
+				s++;
+		}
+	}
+	return *s == '\0';
 }
 
 /*
