@@ -517,7 +517,12 @@ load_job(LoadCtx *lc, int ji, cJSON *jo, Job *job)
 		cJSON	   *tags = cJSON_GetObjectItemCaseSensitive(pend[i].item, "tags");
 		cJSON	   *t;
 		bool		has = false;
-		char	   *text = cJSON_PrintUnformatted(pend[i].item);
+		char	   *text;
+
+		/* --variant size-detection-only: "size" is for detection jobs */
+		if (cfg.size_detection_only && job->type == 0)
+			cJSON_DeleteItemFromObjectCaseSensitive(pend[i].item, "size");
+		text = cJSON_PrintUnformatted(pend[i].item);
 
 		job->images[i].json = arena_str(text);
 		job->images[i].len = (uint32_t) strlen(text);
@@ -868,9 +873,11 @@ dataset_generate(Dataset *d, const char *spec, char *err, size_t errlen)
 			b.len = 0;
 			buf_printf(&b, "{\"image_id\":\"%016" PRIx64 "%016" PRIx64 "\","
 					   "\"image_name\":\"IMG_%07u.jpg\","
-					   "\"url\":\"https://gen-bucket.obs.cn-north-4.myhuaweicloud.com/generated-%ld/IMG_%07u.jpg\","
-					   "\"size\":[%d,%d],\"tags\":[",
-					   hi, lo, i + 1, j + 1, i + 1, sz[0], sz[1]);
+					   "\"url\":\"https://gen-bucket.obs.cn-north-4.myhuaweicloud.com/generated-%ld/IMG_%07u.jpg\",",
+					   hi, lo, i + 1, j + 1, i + 1);
+			if (!(cfg.size_detection_only && job->type == 0))
+				buf_printf(&b, "\"size\":[%d,%d],", sz[0], sz[1]);
+			buf_puts(&b, "\"tags\":[");
 			if (untagged)
 				ntag = 0;
 			else if (job->type == 0)

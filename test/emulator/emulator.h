@@ -132,14 +132,33 @@ typedef enum FaultKind
 	FAULT_TRUNCATE,
 	FAULT_BADJSON,
 	FAULT_CLOSE,
-	FAULT_SHAPE					/* 200, valid JSON without "images" */
+	FAULT_SHAPE,				/* 200, valid JSON without "images" */
+	FAULT_UGLYMSG,				/* 400 whose error_msg is 5,000 characters,
+								 * ANSI escapes and invalid UTF-8 included */
+	FAULT_SHORTLEN,				/* Content-Length shorter than the body sent */
+	/* hostile images answers: the endpoint's own answer, altered */
+	FAULT_BADUTF8,				/* invalid UTF-8 in image_name and a tag */
+	FAULT_NUL,					/* "\u0000" in image_name */
+	FAULT_NULRAW,				/* a raw NUL byte in image_name */
+	FAULT_TAGSTYPE,				/* "tags" not an array (ARG: its type) */
+	FAULT_SIZETYPE,				/* "size": "1920x1080" */
+	FAULT_SHORTPAGE				/* half the page, image_count the total */
 } FaultKind;
+
+/* The wrong types of "tags" (--fault tagstype:EVERY:TYPE). */
+typedef enum TagsType
+{
+	TAGS_NUMBER,				/* 5 (the default) */
+	TAGS_STRING,				/* "a" */
+	TAGS_OBJECT					/* {} */
+} TagsType;
 
 typedef struct Fault
 {
 	FaultKind	kind;
 	unsigned long every;
-	long		arg;			/* Retry-After seconds or stall ms; -1 unset */
+	long		arg;			/* Retry-After seconds, stall ms, bytes short
+								 * (shortlen) or a TagsType; -1 unset */
 	char	   *substring;		/* NULL: every API request matches */
 	unsigned long counter;		/* matching requests seen, atomically */
 } Fault;
@@ -183,6 +202,12 @@ typedef struct Config
 	PastEnd		past_end;
 	CountMode	count;
 	int			listing_base;	/* annotation-jobs offset of the first page */
+	/* --variant switches (the others set past_end, count, listing_base) */
+	bool		size_detection_only;	/* no "size" on classification images */
+	bool		string_fields;	/* listing create_time and counts as strings */
+	bool		gateway_errors; /* 401 as the API gateway's APIG.0301/0307 */
+	bool		modern_codes;	/* missing job 400 ModelArts.4338, 429
+								 * ModelArts.4395 */
 } Config;
 
 extern Config cfg;

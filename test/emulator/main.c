@@ -9,10 +9,26 @@
  * Refused input (flags, data file, generator spec) exits with status 2.
  *
  * Besides the contract's defaults, flags make the emulator serve the
- * plausible variants of the real service that the contract lists (--count,
- * --listing-base, --past-end) and one misbehaving server (--ignore-page), so
- * that tests can prove the FDW gives the same rows, or stops, under each.
- * usage() below is the reference for every flag; keep the two in step.
+ * plausible variants of the real service that the contract lists, so that
+ * tests can prove the FDW gives the same rows, or stops, under each:
+ * --variant NAME (repeatable, or NAME,NAME...) switches one on for every
+ * endpoint it concerns:
+ *   no-totals            no image_count, no job_total_count (= --count absent)
+ *   page-totals          they count this page's items (= --count page)
+ *   listing-offset-0     annotation-jobs offset counts from 0 (= --listing-base 0)
+ *   repeat-past-end      past the end, the last page again (= --past-end repeat)
+ *   size-detection-only  classification images carry no "size"
+ *   string-fields        the listing's create_time as "2019-08-05 10:13:20"
+ *                        (UTC) and its progress_detail counts as strings
+ *   gateway-errors       every 401 of the API as the gateway answers it:
+ *                        APIG.0301 (APIG.0307 for an expired token), with a
+ *                        request_id and no is_success
+ *   modern-codes         a missing job is 400 ModelArts.4338, the 429 fault
+ *                        ModelArts.4395
+ * The older flags (--count, --listing-base, --past-end) stay, and so does
+ * one misbehaving server (--ignore-page).  --fault adds failures and hostile
+ * answers (see server.c).  usage() below is the reference for every flag;
+ * keep the two, and the README's emulator section, in step.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,8 +57,21 @@ usage(FILE *f)
 			"  --port N              port to listen on; 0 (default) picks one; printed on stdout\n"
 			"  --latency-ms N        delay every API answer by N ms\n"
 			"  --access-log FILE     one line per API request: METHOD TARGET STATUS BYTES\n"
-			"  --fault KIND:EVERY[:ARG][@SUBSTRING]   repeatable; KIND is 429, 500, 502,\n"
-			"                        503, 504, stall, truncate, badjson, close or shape\n"
+			"  --fault KIND:EVERY[:ARG][@SUBSTRING]   repeatable; fires on every EVERY-th\n"
+			"                        API request whose PATH?QUERY contains SUBSTRING.  KIND:\n"
+			"                          429 (ARG: Retry-After seconds, 1), 500, 502, 503, 504,\n"
+			"                          stall (ARG: ms, 1000), truncate, badjson, close, shape,\n"
+			"                          uglymsg (400, error_msg of 5,000 characters with ANSI\n"
+			"                          escapes, control characters and invalid UTF-8),\n"
+			"                          shortlen (Content-Length ARG bytes short, default 1,\n"
+			"                          the whole body sent);\n"
+			"                        on an images answer only (other requests unchanged):\n"
+			"                          badutf8 (ff fe c3 28 in the first image's image_name\n"
+			"                          and first tag), nul (image_name \"abc\\u0000def\"),\n"
+			"                          nulraw (a raw NUL byte in image_name), tagstype (the\n"
+			"                          first image's tags is ARG: number 5 (default), string\n"
+			"                          \"a\" or object {}), sizetype (its size \"1920x1080\"),\n"
+			"                          shortpage (half the page, image_count the total)\n"
 			"  --auth none|token|aksk\n"
 			"  --user U --password P --domain D   IAM credentials (token mode)\n"
 			"  --region NAME         project name accepted in token scope (cn-north-4)\n"
@@ -52,7 +81,18 @@ usage(FILE *f)
 			"  --tls-cert FILE --tls-key FILE   serve HTTPS with this PEM certificate\n"
 			"                        (chain) and key instead of HTTP\n"
 			"\n"
-			"Variants of the service (the contract's default first):\n"
+			"Variants of the service:\n"
+			"  --variant NAME[,NAME...]   repeatable; NAME is one of\n"
+			"                        no-totals (= --count absent), page-totals (= --count page),\n"
+			"                        listing-offset-0 (= --listing-base 0),\n"
+			"                        repeat-past-end (= --past-end repeat),\n"
+			"                        size-detection-only (no size on classification images),\n"
+			"                        string-fields (listing create_time \"2019-08-05 10:13:20\"\n"
+			"                        UTC, its counts as strings), gateway-errors (every 401\n"
+			"                        as APIG.0301, an expired token APIG.0307, with request_id),\n"
+			"                        modern-codes (a missing job 400 ModelArts.4338, the 429\n"
+			"                        fault ModelArts.4395)\n"
+			"  The same one at a time (the contract's default first):\n"
 			"  --count total|absent|page   image_count and job_total_count: the\n"
 			"                        filter's total, left out, or the items on this page\n"
 			"  --listing-base 1|0    annotation-jobs offset of the first page\n"
@@ -74,6 +114,76 @@ int_arg(const char *opt, const char *s, long min, long max, long *out)
 	{
 		fprintf(stderr, "modelarts-emulator: %s: expected an integer from %ld to %ld, got \"%s\"\n",
 				opt, min, max, s);
+		return false;
+	}
+	return true;
+}
+
+static const char *const variant_names[] = {
+	"no-totals", "page-totals", "listing-offset-0", "repeat-past-end",
+	"size-detection-only", "string-fields", "gateway-errors", "modern-codes",
+	NULL
+};
+
+/*
+ * --variant NAME[,NAME...]: switch each variant on.  *count_variant keeps
+ * the count variant asked for so far (NULL: none), since no-totals and
+ * page-totals exclude each other.
+ */
+static bool
+variant_arg(const char *arg, const char **count_variant)
+{
+	char	   *copy = strdup(arg),
+			   *save = NULL,
+			   *name;
+	int			n = 0;
+
+	for (name = strtok_r(copy, ",", &save); name;
+		 name = strtok_r(NULL, ",", &save))
+	{
+		int			i;
+
+		n++;
+		for (i = 0; variant_names[i]; i++)
+			if (strcmp(name, variant_names[i]) == 0)
+				break;
+		if (!variant_names[i])
+		{
+			fprintf(stderr, "modelarts-emulator: --variant: unknown variant \"%s\" (valid:", name);
+			for (int j = 0; variant_names[j]; j++)
+				fprintf(stderr, "%s %s", j ? "," : "", variant_names[j]);
+			fprintf(stderr, ")\n");
+			free(copy);
+			return false;
+		}
+		if (strcmp(name, "no-totals") == 0 || strcmp(name, "page-totals") == 0)
+		{
+			if (*count_variant && strcmp(*count_variant, name) != 0)
+			{
+				fprintf(stderr, "modelarts-emulator: --variant: no-totals and page-totals exclude each other\n");
+				free(copy);
+				return false;
+			}
+			*count_variant = variant_names[i];
+			cfg.count = name[0] == 'n' ? COUNT_ABSENT : COUNT_PAGE;
+		}
+		else if (strcmp(name, "listing-offset-0") == 0)
+			cfg.listing_base = 0;
+		else if (strcmp(name, "repeat-past-end") == 0)
+			cfg.past_end = PAST_END_REPEAT;
+		else if (strcmp(name, "size-detection-only") == 0)
+			cfg.size_detection_only = true;
+		else if (strcmp(name, "string-fields") == 0)
+			cfg.string_fields = true;
+		else if (strcmp(name, "gateway-errors") == 0)
+			cfg.gateway_errors = true;
+		else
+			cfg.modern_codes = true;
+	}
+	free(copy);
+	if (n == 0)
+	{
+		fprintf(stderr, "modelarts-emulator: --variant: expected a variant name, got \"%s\"\n", arg);
 		return false;
 	}
 	return true;
@@ -104,11 +214,13 @@ main(int argc, char **argv)
 		{"listing-base", required_argument, NULL, 'b'},
 		{"past-end", required_argument, NULL, 'e'},
 		{"ignore-page", no_argument, NULL, 'i'},
+		{"variant", required_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
 	int			c;
 	long		v;
+	const char *count_variant = NULL;
 	char		err[1024];
 	struct timespec t0,
 				t1;
@@ -242,6 +354,10 @@ main(int argc, char **argv)
 				break;
 			case 'i':
 				cfg.ignore_page = true;
+				break;
+			case 'V':
+				if (!variant_arg(optarg, &count_variant))
+					return EXIT_BADINPUT;
 				break;
 			case 'h':
 				usage(stdout);

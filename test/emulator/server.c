@@ -13,6 +13,15 @@
  * /__emulator/stats also gauges concurrency: "in_flight" API requests (from
  * routing to the answer being queued, latency and stall sleeps included) and
  * their peak "max_in_flight", which /__emulator/reset starts over.
+ *
+ * Faults come in three sorts: answers that replace the endpoint's (429,
+ * 5xx, badjson, shape, uglymsg, close), changes to how whatever answer is
+ * sent (stall, truncate, shortlen), and hostile images answers, which are
+ * the endpoint's own answer altered (badutf8, nul, nulraw, tagstype,
+ * sizetype, shortpage; see mangle_image and ep_images).  The --variant
+ * switches that concern answers are applied here too: string-fields in
+ * ep_jobs, gateway-errors where a credential is refused, modern-codes in
+ * lookup_job and the 429 fault.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -25,7 +34,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <microhttpd.h>
+#include <openssl/rand.h>
 
 #include "emulator.h"
 
@@ -88,6 +99,8 @@ typedef struct Req
 	char	   *method;
 	bool		started;
 	bool		truncate;		/* "truncate" fault fired */
+	long		shortlen;		/* "shortlen" fired: bytes short; else -1 */
+	const Fault *content;		/* a hostile images answer fault fired */
 	Buf			body;
 } Req;
 
@@ -298,10 +311,12 @@ log_request(Req *r, int status, size_t bytes)
 	funlockfile(access_log);
 }
 
+/* A body sent by callback: its first "half" bytes, then the end. */
 typedef struct Truncated
 {
 	char	   *data;
 	size_t		half;
+	bool		whole;			/* all of it: end the stream cleanly */
 } Truncated;
 
 static ssize_t
@@ -311,7 +326,8 @@ truncate_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	size_t		n;
 
 	if (pos >= t->half)
-		return MHD_CONTENT_READER_END_WITH_ERROR;
+		return t->whole ? MHD_CONTENT_READER_END_OF_STREAM :
+			MHD_CONTENT_READER_END_WITH_ERROR;
 	n = t->half - (size_t) pos;
 	if (n > max)
 		n = max;
@@ -330,9 +346,14 @@ truncate_free(void *cls)
 
 /*
  * Queue body (a Buf whose data this takes over) with status.  hname/hvalue
- * add one optional header.  The "truncate" fault is applied here, to
- * whatever answer the request earned: the full Content-Length is declared,
- * half the body sent, and the connection closed.
+ * add one optional header.  The "truncate" and "shortlen" faults are applied
+ * here, to whatever answer the request earned.  truncate: the full
+ * Content-Length is declared, half the body sent, and the connection
+ * closed.  shortlen: a Content-Length ARG bytes short is declared, the whole
+ * body sent, and the connection closed (libmicrohttpd sends no more than
+ * the size it knows, so it is told no size, which makes it end the body by
+ * closing the connection, HTTP/1.0 style; the excess cannot reach a next
+ * answer on the connection).
  */
 static enum MHD_Result
 answer(struct MHD_Connection *conn, Req *r, unsigned int status,
@@ -342,12 +363,33 @@ answer(struct MHD_Connection *conn, Req *r, unsigned int status,
 	enum MHD_Result ret;
 	size_t		logged = body->len;
 
-	if (r->truncate)
+	if (r->shortlen >= 0)
+	{
+		/* the whole body, under a Content-Length that is short */
+		Truncated  *t = malloc(sizeof(Truncated));
+		char		cl[24];
+
+		t->data = body->data;
+		t->half = body->len;
+		t->whole = true;
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
+												 truncate_reader, t,
+												 truncate_free);
+		snprintf(cl, sizeof(cl), "%zu",
+				 body->len > (size_t) r->shortlen ? body->len - (size_t) r->shortlen : 0);
+		/* our own Content-Length; no chunked encoding, no keep-alive */
+		MHD_set_response_options(resp, MHD_RF_INSANITY_HEADER_CONTENT_LENGTH |
+								 MHD_RF_HTTP_1_0_COMPATIBLE_STRICT, MHD_RO_END);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_LENGTH, cl);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	}
+	else if (r->truncate)
 	{
 		Truncated  *t = malloc(sizeof(Truncated));
 
 		t->data = body->data;
 		t->half = body->len / 2;
+		t->whole = false;
 		logged = t->half;
 		resp = MHD_create_response_from_callback(body->len, 64 * 1024,
 												 truncate_reader, t,
@@ -389,6 +431,31 @@ answer_error_hdr(struct MHD_Connection *conn, Req *r, unsigned int status,
 	json_str(&b, msg);
 	buf_putc(&b, '}');
 	return answer(conn, r, status, "application/json", &b, hname, hvalue);
+}
+
+/*
+ * Answer as the API gateway in front of ModelArts does (--variant
+ * gateway-errors): its own code, a request_id, no is_success.
+ */
+static enum MHD_Result
+answer_gateway_error(struct MHD_Connection *conn, Req *r, unsigned int status,
+					 const char *code, const char *msg)
+{
+	Buf			b;
+	unsigned char rnd[16];
+	char		id[33];
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		memset(rnd, 0x5a, sizeof(rnd));
+	for (int i = 0; i < 16; i++)
+		sprintf(id + 2 * i, "%02x", rnd[i]);
+	buf_init(&b, 256);
+	buf_puts(&b, "{\"error_code\":");
+	json_str(&b, code);
+	buf_puts(&b, ",\"error_msg\":");
+	json_str(&b, msg);
+	buf_printf(&b, ",\"request_id\":\"%s\"}", id);
+	return answer(conn, r, status, "application/json", &b, NULL, NULL);
 }
 
 static enum MHD_Result
@@ -453,10 +520,98 @@ lookup_job(struct MHD_Connection *conn, Req *r, const Route *rt,
 
 	if (parse_digits(rt->job, &id) && strlen(rt->job) <= 18)
 		job = dataset_find_job(&ds, id);
-	if (!job)
+	if (!job && cfg.modern_codes)
+		*ret = answer_error(conn, r, 400, "ModelArts.4338",
+							"the labeling task does not exist (data_annotation_id \"%s\")",
+							rt->job);
+	else if (!job)
 		*ret = answer_error(conn, r, 404, "ModelArts.0102",
 							"labeling job \"%s\" does not exist", rt->job);
 	return job;
+}
+
+/* The bytes that --fault badutf8 adds: no UTF-8 sequence starts or ends so. */
+#define BAD_UTF8 "\xff\xfe\xc3\x28"
+
+/*
+ * Append to out the image object json[0..len) as a hostile images fault
+ * (r->content) alters it.  The members that become invalid are written here
+ * by hand, first in the object, as cJSON cannot hold them (a NUL) or would
+ * not write them so; the rest is cJSON's print of the image without them.
+ */
+static void
+mangle_image(const Fault *f, const char *json, size_t len, Buf *out)
+{
+	cJSON	   *img = cJSON_ParseWithLength(json, len);
+	Buf			raw;
+	char	   *text;
+
+	if (!img)
+	{
+		buf_put(out, json, len);
+		return;
+	}
+	buf_init(&raw, 128);
+	switch (f->kind)
+	{
+		case FAULT_BADUTF8:
+			{
+				cJSON	   *name = cJSON_GetObjectItemCaseSensitive(img, "image_name");
+				cJSON	   *tag = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(img, "tags"), 0);
+				Buf			v;
+
+				buf_init(&v, 64);
+				buf_puts(&v, cJSON_IsString(name) ? name->valuestring : "IMG");
+				buf_puts(&v, BAD_UTF8);
+				cJSON_DeleteItemFromObjectCaseSensitive(img, "image_name");
+				buf_puts(&raw, "\"image_name\":");
+				json_strn(&raw, v.data, v.len);
+				/* the first tag too: a string, or a detection box's "tag" */
+				if (tag && cJSON_IsObject(tag))
+					tag = cJSON_GetObjectItemCaseSensitive(tag, "tag");
+				if (cJSON_IsString(tag))
+				{
+					v.len = 0;
+					buf_puts(&v, tag->valuestring);
+					buf_puts(&v, BAD_UTF8);
+					cJSON_SetValuestring(tag, v.data);
+				}
+				buf_free(&v);
+				break;
+			}
+		case FAULT_NUL:
+			cJSON_DeleteItemFromObjectCaseSensitive(img, "image_name");
+			buf_puts(&raw, "\"image_name\":\"abc\\u0000def\"");
+			break;
+		case FAULT_NULRAW:
+			{
+				static const char m[] = "\"image_name\":\"abc\0def\"";
+
+				cJSON_DeleteItemFromObjectCaseSensitive(img, "image_name");
+				buf_put(&raw, m, sizeof(m) - 1);
+				break;
+			}
+		case FAULT_TAGSTYPE:
+			cJSON_DeleteItemFromObjectCaseSensitive(img, "tags");
+			buf_puts(&raw, f->arg == TAGS_STRING ? "\"tags\":\"a\"" :
+					 f->arg == TAGS_OBJECT ? "\"tags\":{}" : "\"tags\":5");
+			break;
+		case FAULT_SIZETYPE:
+			cJSON_DeleteItemFromObjectCaseSensitive(img, "size");
+			buf_puts(&raw, "\"size\":\"1920x1080\"");
+			break;
+		default:
+			break;
+	}
+	text = cJSON_PrintUnformatted(img);
+	buf_putc(out, '{');
+	buf_put(out, raw.data, raw.len);
+	if (text[1] != '}' && raw.len)
+		buf_putc(out, ',');
+	buf_puts(out, text + 1);
+	free(text);
+	buf_free(&raw);
+	cJSON_Delete(img);
 }
 
 static enum MHD_Result
@@ -540,10 +695,17 @@ ep_images(struct MHD_Connection *conn, Req *r, const Route *rt, const char *quer
 	for (uint64_t i = first; i < last; i++)
 		total += job->images[idx[i]].len + 1;
 
-	buf_init(&b, total);
+	buf_init(&b, total + 256);
 	buf_put(&b, "{\"is_success\":true,", 19);
 	buf_put(&b, job->header, job->header_len);
-	put_count(&b, "image_count", count, last - first);
+	if (r->content && r->content->kind == FAULT_SHORTPAGE)
+	{
+		/* half the page (none of one), yet the filter's true total */
+		last = first + (last - first) / 2;
+		buf_printf(&b, ",\"image_count\":%u", count);
+	}
+	else
+		put_count(&b, "image_count", count, last - first);
 	buf_puts(&b, ",\"images\":[");
 	for (uint64_t i = first; i < last; i++)
 	{
@@ -551,7 +713,10 @@ ep_images(struct MHD_Connection *conn, Req *r, const Route *rt, const char *quer
 
 		if (i != first)
 			buf_putc(&b, ',');
-		buf_put(&b, im->json, im->len);
+		if (i == first && r->content && r->content->kind != FAULT_SHORTPAGE)
+			mangle_image(r->content, im->json, im->len, &b);
+		else
+			buf_put(&b, im->json, im->len);
 	}
 	buf_put(&b, "]}", 2);
 	return answer_json(conn, r, 200, &b);
@@ -670,11 +835,26 @@ ep_jobs(struct MHD_Connection *conn, Req *r, const char *query)
 		json_str(&b, job->type == 1 ? "Manual Object detection" : "Manual Image classify");
 		buf_puts(&b, ",\"path\":");
 		json_str(&b, job->path);
-		buf_printf(&b, ",\"create_time\":%" PRId64 ",\"dls_prj_id\":%" PRId64
-				   ",\"progress_detail\":{\"total_count\":%u,\"has_tag_count\":%u,"
-				   "\"not_tag_count\":%u}}",
-				   job->create_time, job->id, job->nimages, job->ntagged,
-				   job->nuntagged);
+		if (cfg.string_fields)
+		{
+			/* the documented types: Datetime (UTC, to the second), String */
+			time_t		secs = (time_t) (job->create_time / 1000);
+			struct tm	tm;
+			char		when[32];
+
+			gmtime_r(&secs, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+			buf_printf(&b, ",\"create_time\":\"%s\",\"dls_prj_id\":%" PRId64
+					   ",\"progress_detail\":{\"total_count\":\"%u\",\"has_tag_count\":\"%u\","
+					   "\"not_tag_count\":\"%u\"}}",
+					   when, job->id, job->nimages, job->ntagged, job->nuntagged);
+		}
+		else
+			buf_printf(&b, ",\"create_time\":%" PRId64 ",\"dls_prj_id\":%" PRId64
+					   ",\"progress_detail\":{\"total_count\":%u,\"has_tag_count\":%u,"
+					   "\"not_tag_count\":%u}}",
+					   job->create_time, job->id, job->nimages, job->ntagged,
+					   job->nuntagged);
 	}
 	buf_puts(&b, "]}");
 	return answer_json(conn, r, 200, &b);
@@ -761,7 +941,11 @@ fault_parse(const char *spec, Fault *f, char *err, size_t errlen)
 		{"503", FAULT_503}, {"504", FAULT_504},
 		{"stall", FAULT_STALL}, {"truncate", FAULT_TRUNCATE},
 		{"badjson", FAULT_BADJSON}, {"close", FAULT_CLOSE},
-		{"shape", FAULT_SHAPE}
+		{"shape", FAULT_SHAPE}, {"uglymsg", FAULT_UGLYMSG},
+		{"shortlen", FAULT_SHORTLEN}, {"badutf8", FAULT_BADUTF8},
+		{"nul", FAULT_NUL}, {"nulraw", FAULT_NULRAW},
+		{"tagstype", FAULT_TAGSTYPE}, {"sizetype", FAULT_SIZETYPE},
+		{"shortpage", FAULT_SHORTPAGE}
 	};
 	bool		ok = false;
 
@@ -796,7 +980,7 @@ fault_parse(const char *spec, Fault *f, char *err, size_t errlen)
 		}
 	if (!ok)
 	{
-		snprintf(err, errlen, "--fault %s: unknown kind \"%s\" (valid: 429, 500, 502, 503, 504, stall, truncate, badjson, close, shape)",
+		snprintf(err, errlen, "--fault %s: unknown kind \"%s\" (valid: 429, 500, 502, 503, 504, stall, truncate, badjson, close, shape, uglymsg, shortlen, badutf8, nul, nulraw, tagstype, sizetype, shortpage)",
 				 spec, kind);
 		goto out;
 	}
@@ -808,22 +992,40 @@ fault_parse(const char *spec, Fault *f, char *err, size_t errlen)
 		snprintf(err, errlen, "--fault %s: EVERY must be an integer >= 1", spec);
 		goto out;
 	}
-	if (arg)
+	if (arg && f->kind == FAULT_TAGSTYPE)
 	{
-		if (f->kind != FAULT_429 && f->kind != FAULT_STALL)
+		if (strcmp(arg, "number") == 0)
+			f->arg = TAGS_NUMBER;
+		else if (strcmp(arg, "string") == 0)
+			f->arg = TAGS_STRING;
+		else if (strcmp(arg, "object") == 0)
+			f->arg = TAGS_OBJECT;
+		else
 		{
-			snprintf(err, errlen, "--fault %s: only 429 (Retry-After seconds) and stall (milliseconds) take an ARG", spec);
+			snprintf(err, errlen, "--fault %s: ARG of tagstype must be number, string or object", spec);
 			goto out;
 		}
-		f->arg = strtol(arg, &e, 10);
-		if (e == arg || *e || f->arg < 0)
+	}
+	else if (arg)
+	{
+		if (f->kind != FAULT_429 && f->kind != FAULT_STALL && f->kind != FAULT_SHORTLEN)
 		{
-			snprintf(err, errlen, "--fault %s: ARG must be an integer >= 0", spec);
+			snprintf(err, errlen, "--fault %s: only 429 (Retry-After seconds), stall (milliseconds), shortlen (bytes short) and tagstype (number, string or object) take an ARG", spec);
+			goto out;
+		}
+		errno = 0;
+		f->arg = strtol(arg, &e, 10);
+		if (e == arg || *e || errno || f->arg < 0 || arg[0] == '-' ||
+			(f->kind == FAULT_SHORTLEN && f->arg < 1))
+		{
+			snprintf(err, errlen, "--fault %s: ARG must be an integer >= %d", spec,
+					 f->kind == FAULT_SHORTLEN ? 1 : 0);
 			goto out;
 		}
 	}
 	if (f->arg < 0)
-		f->arg = f->kind == FAULT_429 ? 1 : 1000;
+		f->arg = f->kind == FAULT_429 ? 1 : f->kind == FAULT_STALL ? 1000 :
+			f->kind == FAULT_TAGSTYPE ? TAGS_NUMBER : 1;
 	ok = true;
 out:
 	free(copy);
@@ -865,6 +1067,7 @@ uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
 	(void) cls;
 	(void) conn;
 	r->raw = strdup(uri);
+	r->shortlen = -1;
 	return r;
 }
 
@@ -934,6 +1137,10 @@ api_request(struct MHD_Connection *conn, Req *r, const Route *rtp,
 					char		ra[24];
 
 					snprintf(ra, sizeof(ra), "%ld", f->arg);
+					if (cfg.modern_codes)
+						return answer_error_hdr(conn, r, 429, "ModelArts.4395",
+												"too many requests (emulated fault), try again later",
+												MHD_HTTP_HEADER_RETRY_AFTER, ra);
 					return answer_error_hdr(conn, r, 429, "ModelArts.0114",
 											"request too frequent (emulated fault), retry later",
 											MHD_HTTP_HEADER_RETRY_AFTER, ra);
@@ -978,6 +1185,46 @@ api_request(struct MHD_Connection *conn, Req *r, const Route *rtp,
 					buf_puts(&b, ", \"images\": {\"image_id\": \"not an array\"}}");
 					return answer(conn, r, 200, "application/json", &b, NULL, NULL);
 				}
+			case FAULT_UGLYMSG:
+				{
+					/*
+					 * 5,000 bytes of error_msg as no client should print it:
+					 * ANSI colour escapes, a bell, CR LF, a backspace and
+					 * invalid UTF-8 (ff fe c3 28), JSON-escaped where JSON
+					 * must escape them, the invalid bytes raw.
+					 */
+					Buf			m;
+					static const char head[] =
+						"\x1b[31mERROR\x1b[0m \x07the request failed\r\n"
+						"forged: line\b bad bytes " BAD_UTF8 " here; ";
+					static const char tail[] = "\x1b[0mEND";
+
+					buf_init(&m, 5100);
+					buf_puts(&m, head);
+					while (m.len < 5000 - (sizeof(tail) - 1))
+						buf_puts(&m, "lorem ipsum dolor sit amet ");
+					m.len = 5000 - (sizeof(tail) - 1);
+					buf_puts(&m, tail);
+					{
+						enum MHD_Result ret = answer_error_hdr(conn, r, 400, "ModelArts.0104",
+															   m.data, NULL, NULL);
+
+						buf_free(&m);
+						return ret;
+					}
+				}
+			case FAULT_SHORTLEN:
+				r->shortlen = f->arg;
+				break;
+			case FAULT_BADUTF8:
+			case FAULT_NUL:
+			case FAULT_NULRAW:
+			case FAULT_TAGSTYPE:
+			case FAULT_SIZETYPE:
+			case FAULT_SHORTPAGE:
+				/* applied by ep_images; other answers are left alone */
+				r->content = f;
+				break;
 			case FAULT_CLOSE:
 				log_request(r, 0, 0);
 				return MHD_NO;	/* drop the connection, no answer at all */
@@ -1013,6 +1260,19 @@ api_request(struct MHD_Connection *conn, Req *r, const Route *rtp,
 						 rt.project, &ar);
 	else if (cfg.auth == AUTH_AKSK)
 		auth_check_aksk(conn, method, r->raw, r->body.data, r->body.len, &ar);
+	if (ar.status == 401 && cfg.gateway_errors)
+	{
+		/* the gateway refuses it before ModelArts sees it */
+		char		msg[1200];
+
+		if (strcmp(ar.code, "ModelArts.0202") == 0)
+		{
+			snprintf(msg, sizeof(msg), "The token must be updated: %s", ar.msg);
+			return answer_gateway_error(conn, r, 401, "APIG.0307", msg);
+		}
+		snprintf(msg, sizeof(msg), "Incorrect IAM authentication information: %s", ar.msg);
+		return answer_gateway_error(conn, r, 401, "APIG.0301", msg);
+	}
 	if (ar.status)
 		return answer_error_hdr(conn, r, (unsigned) ar.status, ar.code, ar.msg,
 								NULL, NULL);
@@ -1052,6 +1312,7 @@ handler(void *cls, struct MHD_Connection *conn, const char *url,
 	{
 		r = calloc(1, sizeof(Req));
 		r->raw = strdup(url);
+		r->shortlen = -1;
 		*con_cls = r;
 	}
 	if (!r->started)

@@ -175,12 +175,170 @@ is(stop_emu($emu), 0, 'exit 0 after faults');
 	stop_emu($e);
 }
 
+# ---- hostile answers ----
+# The images faults alter the endpoint's own answer: the first image only
+# (shortpage: the page), everything else byte for byte what the emulator
+# answers without the fault.  Each is compared with a faultless emulator.
+{
+	my $plain = start_emu('--data', sample_file());
+	my $e = start_emu('--data', sample_file(),
+		'--fault', 'badutf8:1@page=11',
+		'--fault', 'nul:1@page=12',
+		'--fault', 'nulraw:1@page=13',
+		'--fault', 'tagstype:1@page=14',
+		'--fault', 'tagstype:1:string@page=15',
+		'--fault', 'tagstype:1:object@page=16',
+		'--fault', 'sizetype:1@page=17',
+		'--fault', 'shortpage:1@page=18',
+		'--fault', 'shortlen:1@page=19',
+		'--fault', 'shortlen:1:100@page=20',
+		'--fault', 'uglymsg:1@page=21',
+		'--fault', 'badutf8:1@/tags');
+	my $bad = "\xff\xfe\xc3\x28";
+	my $raw = sub { http_get("$_[0]{base}/v1/$P/data-annotations/$_[1]")->{content} };
+	# the page asked of the faultless emulator: its images, decoded
+	my $want = sub {
+		my ($job, $q) = @_;
+		return json_decode($raw->($plain, "$job/images?$q"));
+	};
+	# what differs between two decoded answers, the first image aside
+	my $rest_same = sub {
+		my ($got, $exp, $what) = @_;
+		my %g = %$got; my %x = %$exp;
+		my @gi = @{ delete $g{images} }; my @xi = @{ delete $x{images} };
+		shift @gi; shift @xi;
+		is_deeply([ \%g, \@gi ], [ \%x, \@xi ], "$what: the rest of the answer unchanged");
+	};
+
+	# badutf8: ff fe c3 28 after the first image's name and its first tag,
+	# raw in the JSON text; a detection box's "tag" likewise
+	for my $job (282, 283) {
+		my $q = "per_page=3&page=11";
+		my $body = $raw->($e, "$job/images?$q");
+		my $exp = $want->($job, $q);
+		my $img0 = $exp->{images}[0];
+		my $tag0 = ref $img0->{tags}[0] ? $img0->{tags}[0]{tag} : $img0->{tags}[0];
+		ok(index($body, qq{"image_name":"$img0->{image_name}$bad"}) >= 0,
+			"badutf8 $job: image_name ends in ff fe c3 28, raw");
+		my $tag_raw = $tag0; utf8::encode($tag_raw);
+		ok(index($body, qq{"$tag_raw$bad"}) >= 0, "badutf8 $job: the first tag too ($tag0)");
+		my $d = eval { JSON::PP->new->latin1->decode($body) };
+		ok($d, "badutf8 $job: the body is JSON but for the bytes");
+		is(scalar @{ $d->{images} }, 3, "badutf8 $job: three images");
+		my $rest = $body =~ s/\Q$bad\E//gr;
+		$d = json_decode($rest);
+		$rest_same->($d, $exp, "badutf8 $job");
+		my %g0 = %{ $d->{images}[0] };
+		is_deeply(\%g0, $img0, "badutf8 $job: the first image is the same without those bytes");
+	}
+	{
+		my $res = http_get("$e->{base}/v1/$P/data-annotations/282/tags");
+		is($res->{content}, http_get("$plain->{base}/v1/$P/data-annotations/282/tags")->{content},
+			'badutf8: a tags answer is left alone');
+	}
+
+	# nul: "abc\u0000def", escaped as JSON escapes it
+	{
+		my $q = "per_page=3&page=12";
+		my $body = $raw->($e, "282/images?$q");
+		like($body, qr/"image_name":"abc\\u0000def"/, 'nul: image_name "abc\u0000def"');
+		my $d = json_decode($body);
+		is($d->{images}[0]{image_name}, "abc\0def", 'nul: which decodes to abc NUL def');
+		my $exp = $want->(282, $q);
+		$rest_same->($d, $exp, 'nul');
+		delete $d->{images}[0]{image_name};
+		my %x0 = %{ $exp->{images}[0] }; delete $x0{image_name};
+		is_deeply($d->{images}[0], \%x0, 'nul: the first image\'s other fields unchanged');
+	}
+
+	# nulraw: a raw NUL byte inside the JSON string
+	{
+		my $body = $raw->($e, "282/images?per_page=3&page=13");
+		ok(index($body, qq{"image_name":"abc\0def"}) >= 0, 'nulraw: a raw NUL byte in image_name');
+		is(scalar(() = $body =~ /\0/g), 1, 'nulraw: one NUL byte in the body');
+	}
+
+	# tagstype: 5, "a", {}
+	for my $t ([14, 5, 'number'], [15, 'a', 'string'], [16, {}, 'object']) {
+		my $q = "per_page=3&page=$t->[0]";
+		my $d = json_decode($raw->($e, "282/images?$q"));
+		my $exp = $want->(282, $q);
+		is_deeply($d->{images}[0]{tags}, $t->[1], "tagstype $t->[2]: the first image's tags");
+		ok(ref $d->{images}[1]{tags} eq 'ARRAY', "tagstype $t->[2]: the second's still an array");
+		$rest_same->($d, $exp, "tagstype $t->[2]");
+	}
+
+	# sizetype: "1920x1080", on a classification and a detection image
+	for my $job (282, 283) {
+		my $q = "per_page=3&page=17";
+		my $d = json_decode($raw->($e, "$job/images?$q"));
+		is($d->{images}[0]{size}, '1920x1080', "sizetype $job: size is the string \"1920x1080\"");
+		is(ref $d->{images}[1]{size}, 'ARRAY', "sizetype $job: the second image's size unchanged");
+		$rest_same->($d, $want->($job, $q), "sizetype $job");
+	}
+
+	# shortpage: half the page, image_count the filter's total
+	{
+		my $d = json_decode($raw->($e, "282/images?per_page=10&page=18"));
+		my $exp = $want->(282, 'per_page=10&page=18');
+		is(scalar @{ $exp->{images} }, 10, 'shortpage: (the page is full without the fault)');
+		is_deeply([ map { $_->{image_id} } @{ $d->{images} } ],
+			[ map { $_->{image_id} } @{ $exp->{images} }[0 .. 4] ], 'shortpage: its first 5 images');
+		is($d->{image_count}, 210, 'shortpage: image_count the total, 210');
+		# page 18 of 99 a page is past the end of 285's 100 images
+		$d = json_decode($raw->($e, "285/images?per_page=99&page=18"));
+		is_deeply([ scalar @{ $d->{images} }, $d->{image_count} ], [ 0, 100 ],
+			'shortpage: past the end it stays empty');
+		$d = json_decode($raw->($e, "282/images?per_page=1&page=18"));
+		is_deeply([ scalar @{ $d->{images} }, $d->{image_count} ], [ 0, 210 ],
+			'shortpage: a page of one image comes empty, image_count 210');
+	}
+
+	# shortlen: Content-Length ARG bytes (1 by default) short of the body,
+	# the whole body sent, then the connection closed
+	for my $t ([19, 1], [20, 100]) {
+		my $target = "/v1/$P/data-annotations/282/images?per_page=2&page=$t->[0]";
+		my $full = http_get("$plain->{base}$target")->{content};
+		my ($buf) = raw_http($e->{port}, "GET $target HTTP/1.1\r\nHost: x\r\n\r\n");
+		my ($head, $body) = split /\r\n\r\n/, $buf, 2;
+		my @cl = $head =~ /^Content-Length: (\d+)\r?$/mig;
+		like($head, qr{^HTTP/1\.1 200}, "shortlen $t->[1]: 200");
+		is_deeply(\@cl, [ length($full) - $t->[1] ], "shortlen $t->[1]: one Content-Length, $t->[1] short of the body");
+		is($body, $full, "shortlen $t->[1]: the whole body sent");
+		unlike($head, qr/^Transfer-Encoding/mi, "shortlen $t->[1]: not chunked");
+		like($head, qr/^Connection: close/mi, "shortlen $t->[1]: the connection closes");
+	}
+
+	# uglymsg: 400 whose error_msg is 5,000 bytes: ANSI escapes, a bell,
+	# CR LF, a backspace, invalid UTF-8
+	{
+		my $res = http_get("$e->{base}/v1/$P/data-annotations/282/images?per_page=2&page=21");
+		is($res->{status}, 400, 'uglymsg: 400');
+		unlike($res->{content}, qr/[\x00-\x1f]/, 'uglymsg: control characters JSON-escaped in the body');
+		my $d = JSON::PP->new->latin1->decode($res->{content});
+		my $m = $d->{error_msg};
+		is($d->{error_code}, 'ModelArts.0104', 'uglymsg: ModelArts.0104');
+		is(length($m), 5000, 'uglymsg: error_msg is 5,000 bytes');
+		like($m, qr/^\e\[31m/, 'uglymsg: starts with an ANSI colour escape');
+		like($m, qr/\a/, 'uglymsg: a bell');
+		like($m, qr/\r\n/, 'uglymsg: CR LF');
+		ok(index($m, $bad) >= 0, 'uglymsg: ff fe c3 28');
+	}
+	my (undef, $st) = get_json("$e->{base}/__emulator/stats");
+	ok($st->{faults} >= 16, "hostile faults counted in stats ($st->{faults})");
+	is(stop_emu($e), 0, 'hostile faults: exit 0');
+	stop_emu($plain);
+}
+
 # bad --fault specs
-for my $bad (['boom:1', '--fault boom:1: unknown kind "boom" (valid: 429, 500, 502, 503, 504, stall, truncate, badjson, close, shape)'],
+for my $bad (['boom:1', '--fault boom:1: unknown kind "boom" (valid: 429, 500, 502, 503, 504, stall, truncate, badjson, close, shape, uglymsg, shortlen, badutf8, nul, nulraw, tagstype, sizetype, shortpage)'],
 	['429', '--fault 429: expected KIND:EVERY[:ARG][@SUBSTRING]'],
 	['429:0', '--fault 429:0: EVERY must be an integer >= 1'],
-	['500:1:5', '--fault 500:1:5: only 429 (Retry-After seconds) and stall (milliseconds) take an ARG'],
+	['500:1:5', '--fault 500:1:5: only 429 (Retry-After seconds), stall (milliseconds), shortlen (bytes short) and tagstype (number, string or object) take an ARG'],
+	['nul:1:5', '--fault nul:1:5: only 429 (Retry-After seconds), stall (milliseconds), shortlen (bytes short) and tagstype (number, string or object) take an ARG'],
 	['stall:1:x', '--fault stall:1:x: ARG must be an integer >= 0'],
+	['shortlen:1:0', '--fault shortlen:1:0: ARG must be an integer >= 1'],
+	['tagstype:1:list', '--fault tagstype:1:list: ARG of tagstype must be number, string or object'],
 	['close:1@', q{--fault close:1@: empty substring after '@'}]) {
 	my ($rc, $out, $err) = run_emu_fail('--data', sample_file(), '--fault', $bad->[0]);
 	is($rc, 2, "--fault $bad->[0]: exit 2");

@@ -3,6 +3,8 @@
 #   --ignore-page (a misbehaving server: the first page, whatever is asked);
 #   --past-end empty|repeat, --count total|absent|page, --listing-base 1|0
 #   (the plausible variants of the contract's "Variants" table);
+#   --variant NAME: the same four by their names, and size-detection-only,
+#   string-fields, gateway-errors, modern-codes, alone and together;
 #   refused values exit 2 with a message.
 use strict;
 use warnings;
@@ -216,11 +218,189 @@ sub finish {
 	stop_emu($e);
 }
 
+# ---- --variant: the four that older flags also switch ----
+# each answers byte for byte what the flag's emulator answers
+{
+	my @targets = (
+		(map { "data-annotations/282/images?per_page=100&page=$_" } 1 .. 4),
+		'data-annotations/282/images?per_page=7&page=3&tag_name=cat',
+		'data-annotations/285/images?per_page=50&page=3',
+		(map { "annotation-jobs?offset=$_&limit=3" } 0 .. 3),
+		'annotation-jobs?limit=2');
+	for my $v ([ 'no-totals', '--count', 'absent' ], [ 'page-totals', '--count', 'page' ],
+		[ 'listing-offset-0', '--listing-base', '0' ], [ 'repeat-past-end', '--past-end', 'repeat' ]) {
+		my ($name, @flag) = @$v;
+		my $a = start_emu('--data', sample_file(), '--variant', $name);
+		my $b = start_emu('--data', sample_file(), @flag);
+		my @diff = grep {
+			my $ra = http_get("$a->{base}/v1/$P/$_");
+			my $rb = http_get("$b->{base}/v1/$P/$_");
+			$ra->{status} != $rb->{status} || $ra->{content} ne $rb->{content}
+		} @targets;
+		is_deeply(\@diff, [], "variant $name: the answers of @flag");
+		stop_emu($_) for $a, $b;
+	}
+}
+
+# ---- --variant size-detection-only ----
+{
+	my $def = start_emu('--data', sample_file());
+	my $e = start_emu('--data', sample_file(), '--variant', 'size-detection-only');
+	for my $job (282, 283, 285) {
+		my $q = "data-annotations/$job/images?per_page=100&page=1";
+		my (undef, $got) = get_json("$e->{base}/v1/$P/$q");
+		my (undef, $exp) = get_json("$def->{base}/v1/$P/$q");
+		my $detection = $job == 283;
+		my @with = grep { exists $_->{size} } @{ $got->{images} };
+		is(scalar @with, $detection ? scalar @{ $exp->{images} } : 0,
+			"size-detection-only: job $job (" . ($detection ? 'detection' : 'classification')
+			. '): ' . ($detection ? 'every image has its size' : 'no image has a size'));
+		delete $_->{size} for @{ $exp->{images} }, @{ $got->{images} };
+		is_deeply($got, $exp, "size-detection-only: job $job: the rest unchanged");
+	}
+	stop_emu($_) for $def, $e;
+	# generated data likewise
+	$e = start_emu('--generate', 'jobs=2,images=50,detection=1', '--variant', 'size-detection-only');
+	my @has = map {
+		my (undef, $d) = get_json("$e->{base}/v1/$P/data-annotations/$_/images?per_page=100&page=1");
+		scalar grep { exists $_->{size} } @{ $d->{images} }
+	} 1, 2;
+	ok($has[0] == 0 && $has[1] > 0, "size-detection-only, --generate: none on job 1 (classification), $has[1] on job 2 (detection)");
+	stop_emu($e);
+}
+
+# ---- --variant string-fields ----
+{
+	my $def = start_emu('--data', sample_file());
+	my $e = start_emu('--data', sample_file(), '--variant', 'string-fields');
+	my (undef, $got) = get_json("$e->{base}/v1/$P/annotation-jobs?limit=10");
+	my (undef, $exp) = get_json("$def->{base}/v1/$P/annotation-jobs?limit=10");
+	is($got->{job_total_count}, 4, 'string-fields: job_total_count stays a number');
+	ok(!ref $got->{job_total_count} && $got->{job_total_count} =~ /^\d+$/ &&
+		JSON::PP->new->encode([ $got->{job_total_count} ]) eq '[4]', 'string-fields: ... in JSON too');
+	my @bad;
+	for my $i (0 .. $#{ $exp->{jobs} }) {
+		my ($g, $x) = ($got->{jobs}[$i], $exp->{jobs}[$i]);
+		my @t = gmtime(int($x->{create_time} / 1000));
+		my $when = sprintf('%04d-%02d-%02d %02d:%02d:%02d', $t[5] + 1900, $t[4] + 1, @t[3, 2, 1, 0]);
+		push @bad, "$x->{dls_prj_id} create_time $g->{create_time}" unless $g->{create_time} eq $when;
+		for my $k (qw(total_count has_tag_count not_tag_count)) {
+			my $enc = JSON::PP->new->encode([ $g->{progress_detail}{$k} ]);
+			push @bad, "$x->{dls_prj_id} $k $enc" unless $enc eq qq{["$x->{progress_detail}{$k}"]};
+		}
+		my %gr = %$g; my %xr = %$x;
+		delete @gr{qw(create_time progress_detail)}; delete @xr{qw(create_time progress_detail)};
+		push @bad, "$x->{dls_prj_id} other fields" unless JSON::PP->new->canonical->encode(\%gr) eq JSON::PP->new->canonical->encode(\%xr);
+	}
+	is_deeply(\@bad, [], 'string-fields: create_time "YYYY-MM-DD HH:MM:SS" in UTC, the counts strings, the rest the same');
+	is($got->{jobs}[0]{create_time}, '2019-08-05 10:13:20', 'string-fields: 1565000000000 is "2019-08-05 10:13:20"');
+	my $q = 'data-annotations/282/images?per_page=5&page=1';
+	is(http_get("$e->{base}/v1/$P/$q")->{content}, http_get("$def->{base}/v1/$P/$q")->{content},
+		'string-fields: the images answer unchanged');
+	stop_emu($_) for $def, $e;
+}
+
+# ---- --variant gateway-errors ----
+{
+	my @auth = ('--auth', 'token', '--user', 'u', '--password', 'p', '--domain', 'd', '--token-ttl', '2');
+	my $def = start_emu('--data', sample_file(), @auth);
+	my $e = start_emu('--data', sample_file(), @auth, '--variant', 'gateway-errors');
+	my $body = '{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"u","password":"p","domain":{"name":"d"}}}},"scope":{"project":{"name":"cn-north-4"}}}}';
+	my $token = sub {
+		my ($emu, $b) = @_;
+		my $res = http_req('POST', "$emu->{base}/v3/auth/tokens", { content => $b // $body });
+		return ($res->{status}, $res->{headers}{'x-subject-token'}, $res);
+	};
+	my $jobs = "/v1/$P/annotation-jobs?limit=1";
+	my $check = sub {
+		my ($what, $hdr, $code, $msg_re, $def_hdr) = @_;
+		my ($st, $d) = get_json("$e->{base}$jobs", $hdr);
+		is_deeply([ $st, $d->{error_code}, exists $d->{is_success} ? 'is_success' : 'no is_success' ],
+			[ 401, $code, 'no is_success' ], "gateway-errors: $what: 401 $code, no is_success");
+		like($d->{error_msg}, $msg_re, "gateway-errors: $what: error_msg");
+		like($d->{request_id} // '', qr/^[0-9a-f]{32}\z/, "gateway-errors: $what: a request_id");
+		my ($dst, $dd) = get_json("$def->{base}$jobs", $def_hdr // $hdr);
+		is($dst, 401, "gateway-errors: $what: (without the variant: 401 $dd->{error_code})");
+	};
+	$check->('no token', {}, 'APIG.0301', qr/^Incorrect IAM authentication information: /);
+	$check->('a token it never issued', { 'X-Auth-Token' => 'MIIforged' }, 'APIG.0301',
+		qr/^Incorrect IAM authentication information: /);
+	my (undef, $t) = $token->($e);
+	my (undef, $td) = $token->($def);
+	my ($st) = get_json("$e->{base}$jobs", { 'X-Auth-Token' => $t });
+	is($st, 200, 'gateway-errors: a good token answers 200');
+	my ($st2, $d2) = get_json("$e->{base}/v1/0123456789abcdef0123456789abcdef/annotation-jobs", { 'X-Auth-Token' => $t });
+	is_deeply([ $st2, $d2->{error_code} ], [ 403, 'ModelArts.0210' ], 'gateway-errors: a 403 stays ModelArts\'');
+	my ($ist, undef, $ires) = $token->($e, $body =~ s/"password":"p"/"password":"x"/r);
+	is_deeply([ $ist, json_decode($ires->{content})->{error_code} ], [ 401, 'IAM.0001' ],
+		'gateway-errors: IAM\'s own refusal stays IAM\'s');
+	sleep 2.2;
+	$check->('an expired token', { 'X-Auth-Token' => $t }, 'APIG.0307', qr/^The token must be updated: /,
+		{ 'X-Auth-Token' => $td });
+	stop_emu($_) for $def, $e;
+
+	# AK/SK: a bad signature is the gateway's APIG.0301 too
+	my $a = start_emu('--data', sample_file(), '--auth', 'aksk', '--ak', 'AK1', '--sk', 'SK1',
+		'--variant', 'gateway-errors');
+	my ($ast, $ad) = get_json("$a->{base}$jobs", { 'X-Sdk-Date' => '20200101T000000Z',
+		Authorization => 'SDK-HMAC-SHA256 Access=AK1, SignedHeaders=host;x-sdk-date, Signature=00' });
+	is_deeply([ $ast, $ad->{error_code} ], [ 401, 'APIG.0301' ], 'gateway-errors, aksk: a refused signature is APIG.0301');
+	stop_emu($a);
+}
+
+# ---- --variant modern-codes ----
+{
+	my $e = start_emu('--data', sample_file(), '--variant', 'modern-codes', '--fault', '429:1:3@page=9');
+	my $B = "$e->{base}/v1/$P";
+	for my $q ('data-annotations/999/images?per_page=1&page=1', 'data-annotations/999/tags',
+		'data-annotations/999/tags/stats', 'data-annotations/abc/images?per_page=1&page=1') {
+		my ($st, $d) = get_json("$B/$q");
+		is_deeply([ $st, $d->{error_code}, $d->{is_success} ], [ 400, 'ModelArts.4338', JSON::PP::false ],
+			"modern-codes: a missing job is 400 ModelArts.4338 ($q)");
+		like($d->{error_msg}, qr/the labeling task does not exist/, "modern-codes: ... saying so ($q)");
+	}
+	my ($st, $d, $res) = get_json("$B/data-annotations/282/images?per_page=1&page=9");
+	is_deeply([ $st, $d->{error_code}, $res->{headers}{'retry-after'} ], [ 429, 'ModelArts.4395', 3 ],
+		'modern-codes: the 429 fault is ModelArts.4395, with Retry-After');
+	($st, $d) = get_json("$B/data-annotations/282/images?per_page=101&page=1");
+	is_deeply([ $st, $d->{error_code} ], [ 400, 'ModelArts.0104' ], 'modern-codes: a bad parameter stays 0104');
+	($st, $d) = get_json("$B/data-annotations/282/images?per_page=1&page=1");
+	is($st, 200, 'modern-codes: an existing job answers');
+	stop_emu($e);
+}
+
+# ---- every compatible variant at once ----
+{
+	my @all = ('page-totals', 'listing-offset-0', 'repeat-past-end', 'size-detection-only',
+		'string-fields', 'gateway-errors', 'modern-codes');
+	my $e = start_emu('--data', sample_file(), '--variant', join(',', @all[0 .. 2]),
+		map { ('--variant', $_) } @all[3 .. $#all]);
+	my $B = "$e->{base}/v1/$P";
+	my (undef, $d) = get_json("$B/annotation-jobs?offset=0&limit=3");
+	is_deeply([ job_ids($d), $d->{job_total_count}, $d->{jobs}[0]{create_time},
+			$d->{jobs}[0]{progress_detail}{total_count} ],
+		[ [282, 283, 284], 3, '2019-08-05 10:13:20', '240' ],
+		'all variants: the listing from offset 0, page-totals, string fields');
+	(undef, $d) = get_json("$B/annotation-jobs?offset=4&limit=3");
+	is_deeply(job_ids($d), [285], 'all variants: the listing\'s last page repeats');
+	(undef, $d) = get_json("$B/data-annotations/282/images?per_page=100&page=5");
+	is_deeply([ ids($d), $d->{image_count}, scalar grep { exists $_->{size} } @{ $d->{images} } ],
+		[ [ @tagged282[200 .. 209] ], 10, 0 ], 'all variants: images: the last page again, its count, no size');
+	my ($st, $m) = get_json("$B/data-annotations/999/tags");
+	is_deeply([ $st, $m->{error_code} ], [ 400, 'ModelArts.4338' ], 'all variants: modern codes');
+	stop_emu($e);
+}
+
 # ---- refused values, --help ----
 for my $bad ([ [ '--count', 'some' ], '--count: expected total, absent or page, got "some"' ],
 	[ [ '--listing-base', '2' ], '--listing-base: expected 1 or 0, got "2"' ],
 	[ [ '--listing-base', '01' ], '--listing-base: expected 1 or 0, got "01"' ],
-	[ [ '--past-end', 'loop' ], '--past-end: expected empty or repeat, got "loop"' ]) {
+	[ [ '--past-end', 'loop' ], '--past-end: expected empty or repeat, got "loop"' ],
+	[ [ '--variant', 'offset-0' ], '--variant: unknown variant "offset-0" (valid: no-totals, page-totals, listing-offset-0, repeat-past-end, size-detection-only, string-fields, gateway-errors, modern-codes)' ],
+	[ [ '--variant', 'string-fields,Modern-Codes' ], '--variant: unknown variant "Modern-Codes" (valid: no-totals, page-totals, listing-offset-0, repeat-past-end, size-detection-only, string-fields, gateway-errors, modern-codes)' ],
+	[ [ '--variant', 'no-totals', '--variant', 'page-totals' ], '--variant: no-totals and page-totals exclude each other' ],
+	[ [ '--variant', ',' ], '--variant: expected a variant name, got ","' ],
+	[ [ '--variant', '' ], '--variant: expected a variant name, got ""' ]) {
 	my ($rc, $out, $err) = run_emu_fail('--data', sample_file(), @{ $bad->[0] });
 	is($rc, 2, "@{ $bad->[0] }: exit 2");
 	is($err, "modelarts-emulator: $bad->[1]\n", "@{ $bad->[0] }: message");
@@ -231,7 +411,18 @@ for my $bad ([ [ '--count', 'some' ], '--count: expected total, absent or page, 
 	my ($hrc, $help) = run_emu_fail('--help');
 	is($hrc, 0, '--help: exit 0');
 	like($help, qr/^  --\Q$_\E /m, "--help: lists --$_")
-	  for 'count total|absent|page', 'listing-base 1|0', 'past-end empty|repeat', 'ignore-page';
+	  for 'count total|absent|page', 'listing-base 1|0', 'past-end empty|repeat', 'ignore-page',
+	  'variant NAME[,NAME...]';
+	my @names = qw(no-totals page-totals listing-offset-0 repeat-past-end size-detection-only
+	  string-fields gateway-errors modern-codes);
+	is_deeply([ grep { $help !~ /\b\Q$_\E\b/ } @names ], [], '--help: names every variant');
+	is_deeply([ grep { $help !~ /\b\Q$_\E\b/ } qw(uglymsg shortlen badutf8 nul nulraw tagstype sizetype shortpage) ],
+		[], '--help: names every new fault kind');
+	# the header comment of main.c lists them too
+	open(my $fh, '<', top_dir() . '/test/emulator/main.c') or die;
+	my $src = do { local $/; <$fh> };
+	my ($head) = $src =~ m{\A(/\*.*?\*/)}s;
+	is_deeply([ grep { $head !~ /\b\Q$_\E\b/ } @names ], [], 'main.c\'s header comment names every variant');
 }
 
 done_testing();
