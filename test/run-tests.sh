@@ -72,5 +72,14 @@ tf=$(sed -n 's/^TAP: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$tap_out")
 [ -z "$tp" ] && { tp=0; tf=1; }
 passed=$((passed + tp)); failed=$((failed + tf))
 
+# the differential suite: the same rows as the data file under each variant
+# of the service (one test per variant run)
+diff_out=$work/differential.out
+bash test/differential.sh 2>&1 | tee "$diff_out"
+dp=$(sed -n 's/^differential: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$diff_out")
+df=$(sed -n 's/^differential: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$diff_out")
+[ -z "$dp" ] && { dp=0; df=1; }
+passed=$((passed + dp)); failed=$((failed + df))
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
