@@ -4,7 +4,12 @@
  *
  * Tokens are random strings remembered with their project and expiry, so
  * the emulator accepts exactly the tokens it issued and can tell an expired
- * one (ModelArts.0202) from one it never saw (ModelArts.0203).  AK/SK
+ * one (ModelArts.0202) from one it never saw (ModelArts.0203).  A token
+ * lives --token-ttl seconds from the microsecond it was issued, which its
+ * expires_at says to the microsecond: a 1-second token is good for a whole
+ * second, whenever in the second it was issued.  --token-claimed-ttl makes
+ * expires_at claim another lifetime than the real one, so that a client's
+ * token dies while the client still trusts it (a clock skew, a revocation).  AK/SK
  * requests are verified by rebuilding the canonical request from the raw
  * request target, as the SDK signers build it; on a mismatch the canonical
  * request the emulator used is put in error_msg, which is what a client
@@ -30,7 +35,7 @@ typedef struct Token
 {
 	char	   *token;
 	char		project[33];
-	time_t		expires;
+	double		expires;		/* seconds since the epoch */
 } Token;
 
 static pthread_mutex_t token_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -55,13 +60,34 @@ sha256_hex(const void *data, size_t len, char out[65])
 	out[64] = '\0';
 }
 
-static void
-iso_time(time_t t, char *out, size_t len)
+/* The time now, in seconds since the epoch, to the microsecond. */
+static double
+now_seconds(void)
 {
-	struct tm	tm;
+	struct timespec ts;
 
-	gmtime_r(&t, &tm);
-	strftime(out, len, "%Y-%m-%dT%H:%M:%S.000000Z", &tm);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double) ts.tv_sec + (double) (ts.tv_nsec / 1000) / 1e6;
+}
+
+static void
+iso_time(double t, char *out, size_t len)
+{
+	time_t		secs = (time_t) t;
+	int			usecs = (int) ((t - (double) secs) * 1e6 + 0.5);
+	struct tm	tm;
+	size_t		n;
+
+	if (usecs >= 1000000)
+	{
+		secs++;
+		usecs -= 1000000;
+	}
+	if (usecs < 0)
+		usecs = 0;
+	gmtime_r(&secs, &tm);
+	n = strftime(out, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, len - n, ".%06dZ", usecs);
 }
 
 static int
@@ -117,7 +143,7 @@ auth_issue_token(const char *body, size_t body_len, Buf *out,
 				iss[40];
 	const char *region = cfg.region ? cfg.region : "cn-north-4";
 	unsigned char rnd[48];
-	time_t		now = time(NULL);
+	double		now = now_seconds();
 	int			status;
 
 	if (!root || !cJSON_IsObject(root))
@@ -181,11 +207,13 @@ auth_issue_token(const char *body, size_t body_len, Buf *out,
 	}
 	tokens[ntokens].token = strdup(token_out);
 	memcpy(tokens[ntokens].project, project, 33);
-	tokens[ntokens].expires = now + cfg.token_ttl;
+	tokens[ntokens].expires = now + (double) cfg.token_ttl;
 	ntokens++;
 	pthread_mutex_unlock(&token_lock);
 
-	iso_time(now + cfg.token_ttl, exp, sizeof(exp));
+	/* --token-claimed-ttl: a token may die before its expires_at */
+	iso_time(now + (double) (cfg.token_claimed_ttl >= 0 ? cfg.token_claimed_ttl : cfg.token_ttl),
+			 exp, sizeof(exp));
 	iso_time(now, iss, sizeof(iss));
 	out->len = 0;
 	buf_printf(out, "{\"token\":{\"expires_at\":\"%s\",\"issued_at\":\"%s\","
@@ -206,7 +234,7 @@ void
 auth_check_token(const char *token, const char *path_project, AuthResult *res)
 {
 	Token	   *t = NULL;
-	time_t		now = time(NULL);
+	double		now = now_seconds();
 
 	res->status = 0;
 	if (!token || !*token)

@@ -193,6 +193,8 @@ typedef struct Config
 	const char *domain;
 	const char *region;
 	long		token_ttl;
+	long		token_claimed_ttl;	/* the lifetime expires_at claims; -1:
+									 * token_ttl */
 	const char *ak;
 	const char *sk;
 	long		max_skew;

@@ -76,6 +76,9 @@ usage(FILE *f)
 			"  --user U --password P --domain D   IAM credentials (token mode)\n"
 			"  --region NAME         project name accepted in token scope (cn-north-4)\n"
 			"  --token-ttl SECONDS   token lifetime (86400)\n"
+			"  --token-claimed-ttl SECONDS   the lifetime the token's expires_at claims\n"
+			"                        (default: --token-ttl); longer: tokens die before a\n"
+			"                        client expects it\n"
 			"  --ak AK --sk SK       access key pair (aksk mode)\n"
 			"  --max-skew SECONDS    allowed X-Sdk-Date skew (900)\n"
 			"  --tls-cert FILE --tls-key FILE   serve HTTPS with this PEM certificate\n"
@@ -205,6 +208,7 @@ main(int argc, char **argv)
 		{"domain", required_argument, NULL, 'D'},
 		{"region", required_argument, NULL, 'r'},
 		{"token-ttl", required_argument, NULL, 't'},
+		{"token-claimed-ttl", required_argument, NULL, 'T'},
 		{"ak", required_argument, NULL, 'A'},
 		{"sk", required_argument, NULL, 'S'},
 		{"max-skew", required_argument, NULL, 'k'},
@@ -233,6 +237,7 @@ main(int argc, char **argv)
 	socklen_t	alen = sizeof(addr);
 
 	cfg.token_ttl = 86400;
+	cfg.token_claimed_ttl = -1;
 	cfg.max_skew = 900;
 	cfg.auth = AUTH_NONE;
 	cfg.past_end = PAST_END_EMPTY;
@@ -299,6 +304,11 @@ main(int argc, char **argv)
 				if (!int_arg("--token-ttl", optarg, 0, 100L * 365 * 86400, &v))
 					return EXIT_BADINPUT;
 				cfg.token_ttl = v;
+				break;
+			case 'T':
+				if (!int_arg("--token-claimed-ttl", optarg, 0, 100L * 365 * 86400, &v))
+					return EXIT_BADINPUT;
+				cfg.token_claimed_ttl = v;
 				break;
 			case 'A':
 				cfg.ak = optarg;

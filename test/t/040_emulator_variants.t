@@ -13,6 +13,7 @@ use lib "$FindBin::Bin/lib";
 use EmulatorTest;
 use IO::Socket::INET;
 use Test::More;
+use POSIX ();
 use Time::HiRes qw(time sleep);
 
 my $P = project_id();
@@ -338,6 +339,20 @@ sub finish {
 	$check->('an expired token', { 'X-Auth-Token' => $t }, 'APIG.0307', qr/^The token must be updated: /,
 		{ 'X-Auth-Token' => $td });
 	stop_emu($_) for $def, $e;
+
+	# --token-claimed-ttl: expires_at says a day, the token dies after 1 s
+	my $c = start_emu('--data', sample_file(), @auth[0 .. 7], '--token-ttl', '1',
+		'--token-claimed-ttl', '86400', '--variant', 'gateway-errors');
+	my ($cst, $ct, $cres) = $token->($c);
+	my $exp = json_decode($cres->{content})->{token}{expires_at};
+	my $when = POSIX::strftime('%Y-%m-%dT%H', gmtime(time + 86400));
+	like($exp, qr/^\Q$when\E:\d\d:\d\d\.\d{6}Z\z/, 'token-claimed-ttl: expires_at a day ahead, to the microsecond');
+	my ($c1) = get_json("$c->{base}$jobs", { 'X-Auth-Token' => $ct });
+	sleep 1.2;
+	my ($c2, $cd) = get_json("$c->{base}$jobs", { 'X-Auth-Token' => $ct });
+	is_deeply([ $c1, $c2, $cd->{error_code} ], [ 200, 401, 'APIG.0307' ],
+		'token-claimed-ttl: the token still dies after --token-ttl (APIG.0307)');
+	stop_emu($c);
 
 	# AK/SK: a bad signature is the gateway's APIG.0301 too
 	my $a = start_emu('--data', sample_file(), '--auth', 'aksk', '--ak', 'AK1', '--sk', 'SK1',
