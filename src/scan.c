@@ -22,8 +22,10 @@
  *   stream.  Without a count, pages are asked ahead without bound, so at
  *   most requests_in_flight - 1 requests go past the end.
  * - A page whose images are the previous page's is the end of the stream
- *   only if image_count says every image was seen; otherwise it is an
- *   error (a server that ignores "page" would otherwise be read forever).
+ *   if image_count says every image was seen, or, without a count to
+ *   trust, if the service honours "page" (a page of the stream differed
+ *   from the one before, or one probe request shows it); otherwise it is
+ *   an error (a server that ignores "page" would be read forever).
  *   A page that shares some images with the previous one is an error: the
  *   service's order is not stable.
  *
@@ -67,6 +69,7 @@ typedef struct StreamRun
 								 * check_repeat */
 	int			nprev;			/* ... how many */
 	int			nprev_slots;	/* ... its size, a power of 2 */
+	bool		advanced;		/* a page differed from the one before */
 } StreamRun;
 
 /* A page asked for and not yet delivered. */
@@ -120,6 +123,7 @@ static void check_repeat(MaImagesScan *is, StreamRun *r, MaCall *call,
 						 int64 page, const cJSON *images, int got, bool *end);
 static void drop_stream_slots(MaImagesScan *is, int stream);
 static bool hash_set_member(const uint64 *set, int size, uint64 h);
+static bool honours_page(MaImagesScan *is, StreamRun *r, const cJSON *images);
 static bool next_row(MaImagesScan *is, MaRowSource *src);
 
 static const MaScanMethods images_methods = {
@@ -679,7 +683,20 @@ check_repeat(MaImagesScan *is, StreamRun *r, MaCall *call, int64 page,
 
 	if (shared > 0 && shared == n && n == r->nprev)
 	{
-		if (r->has_hint && !r->hint_broken && r->images_seen >= r->hint_count)
+		/* the images before the stream's first page count as seen */
+		int64		seen = r->images_seen +
+			(r->s->first_page - 1) * (int64) r->s->per_page;
+
+		/*
+		 * The end, if the count (a total) says every image was read, or,
+		 * with no count to trust, if the service was seen to honour
+		 * "page" (a page of this stream differed from the one before):
+		 * then the repeat is its way of answering past the end.  Else it
+		 * may ignore "page": an error rather than rows read forever or
+		 * silently too few.
+		 */
+		if (r->has_hint && !r->hint_broken ? seen >= r->hint_count :
+			(r->advanced || honours_page(is, r, images)))
 			*end = true;
 		else
 			ereport(ERROR,
@@ -687,7 +704,7 @@ check_repeat(MaImagesScan *is, StreamRun *r, MaCall *call, int64 page,
 					 errmsg("malformed answer from ModelArts: page " INT64_FORMAT " repeats page " INT64_FORMAT,
 							page, page - 1),
 					 errdetail("The %d images of the answer are those of the page before; " INT64_FORMAT " images were read of this stream%s.",
-							   n, r->images_seen,
+							   n, seen,
 							   r->has_hint ? psprintf(", of %lld counted", (long long) r->hint_count) : ""),
 					 errhint("The service seems to ignore the page parameter."),
 					 errcontext("remote request: GET %s?%s", call->path, call->query)));
@@ -701,11 +718,56 @@ check_repeat(MaImagesScan *is, StreamRun *r, MaCall *call, int64 page,
 						   shared, n),
 				 errcontext("remote request: GET %s?%s", call->path, call->query)));
 
+	/* a page that follows another and differs: the service honours "page" */
+	if (compare && shared == 0 && n > 0)
+		r->advanced = true;
+
 	if (r->prev_ids)
 		pfree(r->prev_ids);
 	r->prev_ids = ids;
 	r->nprev = n;
 	r->nprev_slots = size;
+}
+
+/*
+ * A stream's second page repeats its first, and no count says whether the
+ * stream ended: does the service honour "page" (and so answers past the end
+ * with the last page again), or ignore it (and would answer page 1 for
+ * ever)?  One request decides: page per_page of one image each is the last
+ * image of the first page if "page" is honoured, the first one if not.
+ * "images" is the repeated page, in the service's order.
+ */
+static bool
+honours_page(MaImagesScan *is, StreamRun *r, const cJSON *images)
+{
+	const cJSON *first = cJSON_GetArrayItem(images, 0);
+	const cJSON *last = cJSON_GetArrayItem(images, cJSON_GetArraySize(images) - 1);
+	const cJSON *answer;
+	const cJSON *got;
+	StringInfoData path;
+	StringInfoData query;
+	MaCall	   *probe;
+	bool		result;
+
+	first = cJSON_GetObjectItemCaseSensitive(first, "image_id");
+	last = cJSON_GetObjectItemCaseSensitive(last, "image_id");
+	if (r->s->per_page < 2 || !cJSON_IsString(first) || !cJSON_IsString(last))
+		return false;
+
+	initStringInfo(&path);
+	initStringInfo(&query);
+	ma_append_images_request(&path, &query, is->project_id, r->s, 1,
+							 r->s->per_page);
+	probe = ma_client_call(is->client, path.data, query.data, r->s->job_id);
+	answer = ma_client_wait(is->client, probe);
+	got = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(answer, "images"), 0);
+	got = cJSON_GetObjectItemCaseSensitive(got, "image_id");
+	result = cJSON_IsString(got) && strcmp(got->valuestring, last->valuestring) == 0 &&
+		strcmp(got->valuestring, first->valuestring) != 0;
+	ma_client_discard(is->client, probe);
+	pfree(path.data);
+	pfree(query.data);
+	return result;
 }
 
 /* Is h in the open-addressing set of check_repeat? */
