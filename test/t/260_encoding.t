@@ -10,6 +10,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use EmulatorTest;
 use FdwTest;
+use Encode ();
 use IPC::Run qw(run);
 use Test::More;
 
@@ -56,5 +57,31 @@ like($err, qr/22P05|has no equivalent in encoding "LATIN1"/,
 	'a tag LATIN1 lacks: the standard untranslatable-character error');
 
 drop_db($db);
+
+# EUC_JP: the sample's CJK tag reads as it is, and a condition on it is sent
+# as the tag's UTF-8 bytes
+$db = 'tap_eucjp';
+run([ 'dropdb', '--if-exists', $db ], \undef, \$o, \$e);
+run([ 'createdb', '--encoding', 'EUC_JP', '--locale', 'C', '--template', 'template0', $db ],
+	\undef, \$o, \$e) or die "createdb: $e";
+psql_ok($db, 'CREATE EXTENSION modelarts_fdw');
+setup_fdw($db, endpoint => $emu->{base});
+psql_ok($db, "CREATE USER MAPPING FOR CURRENT_USER SERVER ma");
+is(psql_ok($db, 'SHOW server_encoding'), 'EUC_JP', 'the database is EUC_JP');
+my ($job282) = grep { $_->{project_id} == 282 } @{ load_sample()->{jobs} };
+my $cat = "\xe7\x8c\xab";    # U+732B in UTF-8, as the client sends it
+my $ncat = scalar @{ expected_ids($job282, Encode::decode('UTF-8', $cat)) };
+$n0 = scalar @{ requests() };
+is(psql_ok($db, "SELECT count(*) FROM images WHERE data_annotation_id = 282 AND tag_name = '$cat'"),
+	$ncat, "EUC_JP: tag_name = U+732B (a CJK character) finds its $ncat images");
+@sent = @{ requests() }[ $n0 .. $#{ requests() } ];
+ok((grep { /tag_name=%E7%8C%AB&/ } @sent), 'EUC_JP: sent as tag_name=%E7%8C%AB')
+	or diag(join("\n", @sent));
+is(psql_ok($db, "SELECT count(*) FROM images WHERE data_annotation_id = 282 AND tag_name IS NOT NULL AND tag_name = '$cat'"),
+	$ncat, 'EUC_JP: the rows\' tag_name, converted from UTF-8, equals the condition');
+is(psql_ok($db, "SELECT count(*) FROM (SELECT * FROM images WHERE data_annotation_id = 282) s WHERE tag_name || '' = '$cat'"),
+	$ncat, 'EUC_JP: the same rows filtered locally, after conversion');
+drop_db($db);
+
 stop_emu($emu);
 done_testing();
