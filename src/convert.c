@@ -429,10 +429,14 @@ convert_number(const MaColumn *col, double d)
 
 				usecs = d * 1000.0 -
 					((double) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * USECS_PER_SEC);
-				if (isnan(usecs) || !IS_VALID_TIMESTAMP((TimestampTz) usecs))
+				/* compared as doubles: casting one out of range is undefined */
+				if (isnan(usecs) || usecs < (double) MIN_TIMESTAMP ||
+					usecs >= (double) END_TIMESTAMP)
 					ereport(ERROR,
 							(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-							 errmsg("timestamp out of range: %.0f milliseconds since the epoch", d)));
+							 fabs(d) < 1e18 ?
+							 errmsg("timestamp out of range: %.0f milliseconds since the epoch", d) :
+							 errmsg("timestamp out of range: %g milliseconds since the epoch", d)));
 				return TimestampTzGetDatum((TimestampTz) rint(usecs));
 			}
 		default:

@@ -101,17 +101,7 @@ CREATE FOREIGN TABLE imgs (image_id text, image_name text, url text, tag_name te
 SQL
 
 scan_sql='SELECT count(*), sum(length(image_id)) FROM imgs;'
-warmup_sql='SELECT count(*) FROM (SELECT * FROM imgs LIMIT 1) s;'
-clock_sql='SELECT extract(epoch FROM clock_timestamp());'
-
-now() { date +%s.%N; }
-hwm_mb() { awk '/^VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
-# emu_stat NAME: a counter of /__emulator/stats, or "-" if there is no such field
-emu_stat() {
-  curl -sf "$EMULATOR_URL/__emulator/stats" |
-    sed -n "s/.*[{,]\"$1\": *\([0-9][0-9]*\).*/\1/p" | grep . || echo -
-}
-emu_reset() { curl -sf -X POST "$EMULATOR_URL/__emulator/reset" >/dev/null; }
+. test/lib/bench.sh
 
 # set_flight K: give the server requests_in_flight K (ADD the first time,
 # SET afterwards); fails, with the reason in $work/alter.err, if refused

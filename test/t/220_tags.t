@@ -61,7 +61,7 @@ push @j901, image(0x901100, [ map { jstr('c' . ($_ % 5000)) } 0 .. $CAP - 1 ]);
 push @j901, image(0x901200, [ jstr('edge') ],
 	',"max_exact":9007199254740990,"min_exact":-9007199254740990,"e15":1000000000000000,'
 	  . '"beyond":9007199254741000,"huge":100000000000000000,"int4_max":2147483647,"int4_over":2147483648,'
-	  . '"frac":1.5,"far_future":10000000000000000,"far_past":-300000000000000,'
+	  . '"frac":1.5,"far_future":10000000000000000,"far_past":-300000000000000,"farthest":1e300,'
 	  . '"extra":{"n":[0.1,1e300,1.5e-7,0.30000000000000004,-0.0,1e15,123456789012345678,'
 	  . '2.5,-1e-300,100,-7,true,false,null,"s\u00e9\n\"x"],"dup":1,"dup":2,'
 	  . '"nested":{"z":1,"a":[[]],"e":{}}}');
@@ -220,7 +220,7 @@ sub fdw_rows {
 CREATE FOREIGN TABLE edge (
   max_exact bigint, min_exact bigint, e15 bigint, beyond bigint,
   huge_num numeric OPTIONS (key 'huge'), int4_max int, int4_over int,
-  frac int, far_future timestamptz, far_past timestamptz,
+  frac int, far_future timestamptz, far_past timestamptz, farthest timestamptz,
   extra jsonb, extra_json json OPTIONS (key 'extra')
 ) SERVER ma OPTIONS (resource 'images', data_annotation_id '901');
 SQL
@@ -244,6 +244,9 @@ SQL
 	like(psql_fails($db, "SELECT far_past FROM edge WHERE max_exact IS NOT NULL"),
 		qr/ERROR:  22008: timestamp out of range: -300000000000000 milliseconds since the epoch/,
 		'timestamptz: -3e14 ms too');
+	like(psql_fails($db, "SELECT farthest FROM edge WHERE max_exact IS NOT NULL"),
+		qr/ERROR:  22008: timestamp out of range: 1e\+300 milliseconds since the epoch\n/,
+		'timestamptz: 1e300 ms, said in a few characters, not 301 digits');
 	is(psql_ok($db, "SELECT concat_ws(' ', extra->'dup', (extra->'n'->>1)::numeric = 1e300, "
 		  . "extra->'n'->>6, extra->'nested') FROM edge WHERE max_exact IS NOT NULL"),
 		'2 t 123456789012345680 {"a": [[]], "e": {}, "z": 1}',
