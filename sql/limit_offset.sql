@@ -145,3 +145,18 @@ SELECT count(*) FROM (SELECT image_name FROM annotation_images
 SELECT count(*) FROM (SELECT image_name FROM annotation_images
   WHERE data_annotation_id = 285 AND tag_name = 'x' LIMIT 9223372036854775807 OFFSET 9223372036854775000) f;
 SELECT * FROM emulator_requests();
+
+-- LIMIT and OFFSET bound as int4, as drivers send them (the parser wraps
+-- them in int8()), and arithmetic on parameters: pushed in generic plans
+-- too, one request for an aligned window
+PREPARE win4(int, int) AS
+  SELECT image_name FROM annotation_images
+  WHERE data_annotation_id = 285 AND tag_name = 'x' LIMIT $1 OFFSET $2 * 10;
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE win4(10, 2);
+EXECUTE win4(10, 2);
+-- the same rows as the reference's 20th to 29th
+SELECT string_agg(image_name, ' ' ORDER BY n) FROM x_rows WHERE n >= 20 AND n < 30;
+SELECT * FROM emulator_requests();
+RESET plan_cache_mode;
+DEALLOCATE win4;

@@ -29,6 +29,7 @@
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/cost.h"
+#include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/paths.h"
@@ -149,6 +150,7 @@ static bool ec_member_is_id_column(PlannerInfo *root, RelOptInfo *rel,
 static void add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 									MaRelInfo *info);
 static List *column_keys(Relation rel, Bitmapset *attrs_used);
+static bool row_count_is_pushable(Node *expr);
 static void plan_input_init(MaScanState *st, MaPlanInput *in);
 static void eval_plan_input(ForeignScanState *node, MaScanState *st,
 							MaPlanInput *in);
@@ -498,6 +500,20 @@ column_keys(Relation rel, Bitmapset *attrs_used)
 }
 
 /*
+ * Can a LIMIT or OFFSET expression be evaluated when the scan starts?  Any
+ * expression without a column and without a volatile function: a constant,
+ * a parameter, or a parameter in a cast, as drivers bind an int4 (the
+ * parser wraps it in int8()), or arithmetic on them.
+ */
+static bool
+row_count_is_pushable(Node *expr)
+{
+	return expr == NULL ||
+		(!contain_var_clause(expr) && !contain_volatile_functions(expr) &&
+		 !contain_subplans(expr));
+}
+
+/*
  * Push LIMIT/OFFSET into the scan, as postgres_fdw does, when the scan alone
  * decides the rows: a single foreign table, every condition pushed, no
  * sorting, grouping or set-returning functions above it, and LIMIT and
@@ -531,10 +547,8 @@ modelartsGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 	if (info->local_conds != NIL || info->id_mode == MA_ID_NONE ||
 		info->table.resource != MA_RESOURCE_IMAGES)
 		return;
-	if ((parse->limitCount &&
-		 !IsA(parse->limitCount, Const) && !IsA(parse->limitCount, Param)) ||
-		(parse->limitOffset &&
-		 !IsA(parse->limitOffset, Const) && !IsA(parse->limitOffset, Param)))
+	if (!row_count_is_pushable(parse->limitCount) ||
+		!row_count_is_pushable(parse->limitOffset))
 		return;
 	/* the final path must be the base rel's own, unprojected beyond Vars */
 	if (!bms_equal(root->all_baserels, input_rel->relids))
@@ -1090,6 +1104,13 @@ explain_row_count(Node *expr, int64 absent, bool *known, int64 *value,
 		return;
 	}
 	*known = false;
+	/* a parameter, maybe in a cast: "$n"; anything else "?" */
+	while (expr && (IsA(expr, RelabelType) ||
+					(IsA(expr, FuncExpr) &&
+					 ((FuncExpr *) expr)->funcformat != COERCE_EXPLICIT_CALL &&
+					 list_length(((FuncExpr *) expr)->args) == 1)))
+		expr = IsA(expr, RelabelType) ? (Node *) ((RelabelType *) expr)->arg :
+			(Node *) linitial(((FuncExpr *) expr)->args);
 	*text = IsA(expr, Param) ? psprintf("$%d", ((Param *) expr)->paramid) : "?";
 }
 
