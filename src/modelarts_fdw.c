@@ -4,10 +4,12 @@
  *		  Foreign data wrapper for ModelArts (Huawei Cloud) labeling jobs:
  *		  the FDW callbacks.
  *
- * A scan of annotation_images is a list of request streams (one per job and
- * tag_name filter, see plan.c), each read page by page as the executor asks
- * for rows.  Pages are fetched lazily, so a scan stops sending requests the
- * moment its consumer stops asking.
+ * The planner callbacks sort the conditions (plan.c) and push LIMIT/OFFSET;
+ * the executor callbacks are glue: they evaluate the pushed values and hand
+ * them to the scan of the table's resource (scan.c for images, resource.c
+ * for projects, versions and tags), which asks request.c for its request
+ * plan and runs it through the client (client.c) with several requests in
+ * flight.  EXPLAIN prints the same request plan.
  *
  *-------------------------------------------------------------------------
  */

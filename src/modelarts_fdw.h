@@ -18,7 +18,7 @@
 #include "nodes/pathnodes.h"
 #include "utils/relcache.h"
 
-/* cJSON is malloc'd; see the notes on ownership in http.c */
+/* cJSON trees: see the notes on ownership in client.c */
 struct cJSON;
 
 /* The remote resources a foreign table can map. */
@@ -283,7 +283,7 @@ extern List *ma_import_foreign_schema(ImportForeignSchemaStmt *stmt,
 /*
  * A cached HTTP connection for one user mapping: the libcurl handles
  * (kept for keep-alive across pages and queries), the parsed options and any
- * cached credential.  Opaque outside connection.c and http.c.
+ * cached credential.  Opaque outside connection.c, client.c and auth.c.
  */
 typedef struct MaConnection MaConnection;
 
@@ -295,10 +295,11 @@ extern const char *ma_connection_project_id(MaConnection *conn);
 extern int	ma_connection_page_size(MaConnection *conn);
 
 /*
- * The insides of a MaConnection, for connection.c, http.c and auth.c only;
+ * The insides of a MaConnection, for connection.c, client.c and auth.c only;
  * other files use the accessors below.  Everything hangs off "cxt" (a child
- * of CacheMemoryContext) except the libcurl handles, which are malloc'd by
- * libcurl and freed by connection.c when the entry is rebuilt.
+ * of CacheMemoryContext) except the transport (transport.c: libcurl's
+ * handles, malloc'd by libcurl), which has a context of its own and goes
+ * when the entry is rebuilt and no scan still uses it.
  */
 struct MaConnection
 {

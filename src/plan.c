@@ -1,9 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * plan.c
- *		  Request planning: which WHERE conditions become API parameters,
- *		  which request streams a scan sends, and how a LIMIT/OFFSET window
- *		  maps onto per_page and page.
+ *		  Condition planning: which WHERE conditions become API parameters
+ *		  (the streams and pages they make are request.c's).
  *
  * The rule throughout: a condition is pushed only when the API's answer is
  * exactly what SQL would return; anything else stays a local filter.
