@@ -504,14 +504,25 @@ ma_transport_wait(MaTransport *tr, long timeout_ms)
 							  TimestampDifferenceMilliseconds(start,
 															  GetCurrentTimestamp())));
 
-		nevents = WaitEventSetWait(tr->set, timeout, events,
-								   lengthof(events), PG_WAIT_EXTENSION);
-		for (i = 0; i < nevents; i++)
+		/*
+		 * Sockets ready already (answers stream in while several requests
+		 * are in flight): no need to sleep on the wait set first.  A cancel
+		 * is still seen at once: CHECK_FOR_INTERRUPTS() below runs on every
+		 * turn, whatever woke us.
+		 */
+		nready = epoll_wait(tr->epfd, ready, lengthof(ready), 0);
+		if (nready <= 0)
 		{
-			if (events[i].events & WL_LATCH_SET)
-				ResetLatch(MyLatch);
-			if (events[i].events & WL_SOCKET_READABLE)
-				nready = epoll_wait(tr->epfd, ready, lengthof(ready), 0);
+			nready = 0;
+			nevents = WaitEventSetWait(tr->set, timeout, events,
+									   lengthof(events), PG_WAIT_EXTENSION);
+			for (i = 0; i < nevents; i++)
+			{
+				if (events[i].events & WL_LATCH_SET)
+					ResetLatch(MyLatch);
+				if (events[i].events & WL_SOCKET_READABLE)
+					nready = epoll_wait(tr->epfd, ready, lengthof(ready), 0);
+			}
 		}
 		CHECK_FOR_INTERRUPTS();
 
