@@ -360,23 +360,6 @@ ma_client_take_json(MaCall *call, MemoryContext parent)
 	return json;
 }
 
-/* Calls of this client in flight or queued, not yet finished. */
-int
-ma_client_pending(MaClient *client)
-{
-	int			n = 0;
-	dlist_iter	iter;
-
-	dlist_foreach(iter, &client->calls)
-	{
-		MaCall	   *call = dlist_container(MaCall, node, iter.cur);
-
-		if (call->state == MA_CALL_QUEUED || call->state == MA_CALL_IN_FLIGHT)
-			n++;
-	}
-	return n;
-}
-
 /*
  * Wait until "call" has its answer, driving every call of the transport
  * meanwhile (retrying, starting queued ones), and return its parsed answer,
@@ -540,7 +523,6 @@ static void
 call_finished(MaClient *client, MaCall *call)
 {
 	MaHttpRequest *req = &call->req;
-	MaServerOptions *opts = &client->conn->server;
 	MaCallFailure failure = MA_FAIL_NONE;
 	int			len;
 
@@ -618,7 +600,6 @@ call_finished(MaClient *client, MaCall *call)
 						   retry_wait_ms(req->retry_after, call->retries)))
 			return;
 	}
-	(void) opts;
 	fail_call(call, MA_FAIL_STATUS);
 }
 

@@ -468,7 +468,6 @@ extern const struct cJSON *ma_client_wait_unless(MaClient *client, MaCall *call,
 												 long tolerated);
 extern struct cJSON *ma_client_take_json(MaCall *call, MemoryContext parent);
 extern void ma_client_discard(MaClient *client, MaCall *call);
-extern int	ma_client_pending(MaClient *client);
 extern void ma_client_forget(MaClient *client, MaCall *call);
 extern void ma_client_drain(MaClient *client, int timeout_ms);
 extern void ma_sleep_ms(int ms);
