@@ -59,11 +59,24 @@ ALTER FOREIGN TABLE opt_ok ALTER COLUMN name OPTIONS (SET key '');
 -- the wrapper itself takes no options
 ALTER FOREIGN DATA WRAPPER modelarts_fdw OPTIONS (endpoint 'http://x');
 
--- a table with neither a job condition nor a job option is refused clearly
+-- a table with neither a job condition nor a job option reads the jobs of
+-- the listing; require_job_filter (table or server) refuses that clearly
 CREATE FOREIGN TABLE opt_nojob (image_name text, data_annotation_id bigint)
   SERVER ma OPTIONS (resource 'images');
+SELECT count(*) FROM opt_nojob;
+SELECT count(*) FROM opt_nojob WHERE data_annotation_id > 283;
+ALTER FOREIGN TABLE opt_nojob OPTIONS (ADD require_job_filter 'true');
 SELECT * FROM opt_nojob;
-SELECT * FROM opt_nojob WHERE data_annotation_id > 5;
+SELECT try_query('SELECT * FROM opt_nojob');
+SELECT count(*) FROM opt_nojob WHERE data_annotation_id > 283;
+ALTER FOREIGN TABLE opt_nojob OPTIONS (SET require_job_filter 'false');
+ALTER SERVER ma OPTIONS (ADD require_job_filter 'true');
+SELECT count(*) FROM opt_nojob;
+ALTER FOREIGN TABLE opt_nojob OPTIONS (DROP require_job_filter);
+SELECT try_query('SELECT * FROM opt_nojob');
+ALTER SERVER ma OPTIONS (DROP require_job_filter);
+CREATE FOREIGN TABLE opt_bad_missing (a int) SERVER ma OPTIONS (missing_job 'ignore');
+CREATE FOREIGN TABLE opt_bad_require (a int) SERVER ma OPTIONS (require_job_filter 'maybe');
 
 DROP SERVER opt_srv CASCADE;
 DROP FOREIGN TABLE opt_nojob;

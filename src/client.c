@@ -100,6 +100,8 @@ static void report_failure(MaClient *client, MaCall *call) pg_attribute_noreturn
 static void report_transport_error(MaClient *client, MaCall *call) pg_attribute_noreturn();
 static void report_api_error(MaClient *client, MaCall *call) pg_attribute_noreturn();
 static char *error_code(MaHttpRequest *req, char **error_msg);
+static bool status_is_missing_job(long status, const char *code);
+static bool call_is_missing_job(MaCall *call);
 static int	retry_wait_ms(const char *retry_after, int retries);
 static bool transport_failure_is_retryable(MaHttpRequest *req);
 static const char *retry_note(int retries);
@@ -377,6 +379,8 @@ ma_client_wait(MaClient *client, MaCall *call)
  * ma_client_wait, but a call that failed for good with HTTP status
  * "tolerated" returns NULL instead of raising its error: for a request
  * whose refusal is an answer (the listing's offset 0, see resource.c).
+ * MA_TOLERATE_MISSING_JOB does the same for an answer saying that the
+ * call's labeling job does not exist (the table option missing_job).
  */
 const cJSON *
 ma_client_wait_unless(MaClient *client, MaCall *call, long tolerated)
@@ -403,8 +407,10 @@ ma_client_wait_unless(MaClient *client, MaCall *call, long tolerated)
 		}
 		if (call->state == MA_CALL_FAILED)
 		{
-			if (tolerated != 0 && call->failure == MA_FAIL_STATUS &&
-				call->req.status == tolerated)
+			if ((tolerated == MA_TOLERATE_MISSING_JOB &&
+				 call_is_missing_job(call)) ||
+				(tolerated > 0 && call->failure == MA_FAIL_STATUS &&
+				 call->req.status == tolerated))
 			{
 				error_context_stack = errcallback.previous;
 				return NULL;
@@ -513,6 +519,8 @@ start_call(MaClient *client, MaCall *call)
 	call->state = MA_CALL_IN_FLIGHT;
 	client->in_flight++;
 	client->counters->requests++;
+	if (client->counters->sent)
+		ma_sent_log_add(client->counters->sent, call->path, call->query);
 }
 
 /*
@@ -951,6 +959,38 @@ error_code(MaHttpRequest *req, char **error_msg)
 }
 
 /*
+ * A job that does not exist: 404 (ModelArts.0102), or 400 with one of the
+ * data-management codes the current service uses.  The same answer either
+ * way, for the error and for the table option missing_job.
+ */
+static bool
+status_is_missing_job(long status, const char *code)
+{
+	return status == 404 ||
+		(status == 400 && code != NULL &&
+		 (strcmp(code, "ModelArts.4338") == 0 ||
+		  strcmp(code, "ModelArts.4352") == 0 ||
+		  strcmp(code, "ModelArts.4801") == 0));
+}
+
+/*
+ * Did the call fail because its labeling job does not exist?  Only calls
+ * on one job's path (".../data-annotations/{job}/...") can say so.
+ */
+static bool
+call_is_missing_job(MaCall *call)
+{
+	char	   *msg;
+
+	if (call->state != MA_CALL_FAILED || call->failure != MA_FAIL_STATUS ||
+		strstr(call->path, "/data-annotations/") == NULL)
+		return false;
+	if (call->req.status == 404)
+		return true;
+	return status_is_missing_job(call->req.status, error_code(&call->req, &msg));
+}
+
+/*
  * Raise the error for an answer that is not a success: a redirect, a
  * ModelArts error object, or something else.
  */
@@ -991,16 +1031,8 @@ report_api_error(MaClient *client, MaCall *call)
 				 errdetail("The answer begins with \"%s\".", snippet.data)));
 	}
 
-	/*
-	 * A job that does not exist: 404 (ModelArts.0102), or 400 with one of
-	 * the data-management codes the current service uses.  The same error
-	 * either way.
-	 */
-	if (req->status == 404 ||
-		(req->status == 400 &&
-		 (strcmp(code, "ModelArts.4338") == 0 ||
-		  strcmp(code, "ModelArts.4352") == 0 ||
-		  strcmp(code, "ModelArts.4801") == 0)))
+	/* a job that does not exist: see status_is_missing_job */
+	if (status_is_missing_job(req->status, code))
 	{
 		const char *job = strstr(call->path, "/data-annotations/");
 
@@ -1029,14 +1061,16 @@ report_api_error(MaClient *client, MaCall *call)
 				if (strcmp(code, "ModelArts.0211") == 0)
 					ereport(ERROR,
 							(errcode(ERRCODE_FDW_ERROR),
-							 errmsg("signature rejected: check access_key and secret_key and the machine's clock"),
+							 errmsg("signature rejected by ModelArts"),
 							 errdetail("ModelArts answered HTTP 401, %s: %s",
-									   code, msg ? msg : "(no error_msg)")));
+									   code, msg ? msg : "(no error_msg)"),
+							 errhint("Check the user mapping's access_key and secret_key, and the machine's clock.")));
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_ERROR),
-						 errmsg("access key refused: check access_key and secret_key"),
+						 errmsg("access key refused by ModelArts"),
 						 errdetail("ModelArts answered HTTP 401, %s: %s",
-								   code, msg ? msg : "(no error_msg)")));
+								   code, msg ? msg : "(no error_msg)"),
+						 errhint("Check the user mapping's access_key and secret_key.")));
 				break;
 			case MA_AUTH_TOKEN:
 				ereport(ERROR,

@@ -81,6 +81,7 @@ ma_get_connection(UserMapping *user)
 		entry->token = NULL;
 		entry->token_generation = 0;
 		entry->token_refresh_at = 0;
+		entry->listing_base = -1;
 	}
 
 	if (entry->invalidated || entry->cxt == NULL)
@@ -167,6 +168,7 @@ ma_build_connection(MaConnection *entry, UserMapping *user)
 	entry->transport = transport;
 	entry->token = NULL;
 	entry->token_refresh_at = 0;
+	entry->listing_base = -1;
 	entry->server_hashvalue =
 		GetSysCacheHashValue1(FOREIGNSERVEROID,
 							  ObjectIdGetDatum(user->serverid));

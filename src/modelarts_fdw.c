@@ -68,7 +68,11 @@ enum FdwScanPrivateIndex
 {
 	FdwScanPrivateResource,		/* Integer: MaResource */
 	FdwScanPrivateIdMode,		/* Integer: MaIdMode */
-	FdwScanPrivateIdExpr,		/* Integer: index in fdw_exprs, or -1 */
+	FdwScanPrivateIdExprs,		/* List of Integer: indexes in fdw_exprs */
+	FdwScanPrivateIdFlags,		/* List of Integer: their MA_IDV_* flags */
+	FdwScanPrivateIdLoExpr,		/* Integer: index in fdw_exprs, or -1 */
+	FdwScanPrivateIdHiExpr,		/* Integer: index in fdw_exprs, or -1 */
+	FdwScanPrivateIdStrict,		/* Integer: 1 lower, 2 upper bound strict */
 	FdwScanPrivateTagMode,		/* Integer: MaTagMode */
 	FdwScanPrivateTagExpr,		/* Integer: index in fdw_exprs, or -1 */
 	FdwScanPrivateHasLimit,		/* Boolean: LIMIT/OFFSET pushed */
@@ -92,6 +96,14 @@ typedef struct IdColumnArg
 	AttrNumber	id_attno;
 } IdColumnArg;
 
+/* A bound of a range on data_annotation_id, evaluated */
+typedef struct RangeBound
+{
+	bool		given;
+	bool		isnull;
+	int64		value;
+} RangeBound;
+
 /*
  * Execution state of a foreign scan: the pushed values' expressions, and
  * the scan of the resource (scan.c, resource.c), which does the rest.
@@ -109,7 +121,12 @@ typedef struct MaScanState
 	int64		table_id;
 	bool		has_limit;
 	int			page_size;
-	ExprState  *id_state;
+	bool		require_job;	/* require_job_filter in force */
+	List	   *id_states;		/* ExprState of each id value expression */
+	List	   *id_flags;		/* ... its MA_IDV_* flags (IntList) */
+	ExprState  *lo_state;		/* MA_ID_RANGE bounds, or NULL */
+	ExprState  *hi_state;
+	int			id_strict;		/* 1: lower bound strict, 2: upper */
 	ExprState  *tag_state;
 	ExprState  *limit_state;
 	ExprState  *offset_state;
@@ -144,6 +161,7 @@ static void modelartsEndForeignScan(ForeignScanState *node);
 static void modelartsExplainForeignScan(ForeignScanState *node,
 										ExplainState *es);
 
+static void ma_refuse_no_job(Oid relid) pg_attribute_noreturn();
 static void estimate_scan(MaRelInfo *info, double *rows, double *startup,
 						  double *total);
 static bool ec_member_is_id_column(PlannerInfo *root, RelOptInfo *rel,
@@ -160,11 +178,21 @@ static int64 eval_row_count(ExprState *state, ExprContext *econtext,
 							int64 absent, int sqlstate, const char *clause);
 static MaPlanValue *datum_value(Datum d, Oid type, bool job);
 static List *eval_values(ExprState *state, ExprContext *econtext,
-						 bool is_list, bool job);
+						 bool is_list, bool job, bool *isnull);
+static MaTagMode resolve_tag_mode(MaTagMode mode, bool isnull);
+static void eval_range(MaScanState *st, ExprContext *econtext,
+					   MaPlanInput *in);
+static int64 int_datum(Datum d, Oid type);
+static void apply_range(MaPlanInput *in, const RangeBound *lo,
+						const RangeBound *hi, int strict);
 static MaPlanValue *node_value(Node *expr, bool job, bool many);
 static List *node_values(Node *expr, bool is_list, bool job);
+static void explain_run_time_notes(ForeignScanState *node, MaScanState *st,
+								   ExplainState *es);
 static void explain_plan_input(ForeignScanState *node, MaScanState *st,
 							   MaPlanInput *in);
+static const char *bound_text(Node *expr);
+static Node *strip_casts(Node *expr);
 static void explain_row_count(Node *expr, int64 absent, bool *known,
 							  int64 *value, const char **text, bool *negative);
 
@@ -222,6 +250,8 @@ modelartsGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	ma_get_table_options(foreigntableid, &info->table);
 	ma_get_server_options(server, &sopts);
 	info->page_size = sopts.page_size;
+	info->require_job = info->table.has_require_job_filter ?
+		info->table.require_job_filter : sopts.require_job_filter;
 
 	rel = table_open(foreigntableid, NoLock);
 	tupdesc = RelationGetDescr(rel);
@@ -277,6 +307,22 @@ modelartsGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 }
 
 /*
+ * The refusal of a scan of no given job under require_job_filter: a query
+ * the table's settings do not allow, as postgres_fdw refuses what it does
+ * not support.
+ */
+static void
+ma_refuse_no_job(Oid relid)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("foreign table \"%s\" needs a labeling job to read",
+					get_rel_name(relid)),
+			 errdetail("The option require_job_filter is on, so the jobs of the annotation-jobs listing are not read."),
+			 errhint("Add a condition such as WHERE data_annotation_id = 282 (or IN (...)), set the table option data_annotation_id, or turn require_job_filter off.")));
+}
+
+/*
  * A rough size: the API gives no estimates, so assume a job of
  * MA_ROWS_PER_JOB rows and MA_ROWS_PER_TAG rows per tag, and a request per
  * page of page_size images.
@@ -287,23 +333,37 @@ estimate_scan(MaRelInfo *info, double *rows, double *startup, double *total)
 	double		jobs = 1.0;
 	double		per_job;
 	double		requests;
-	bool		list_all = info->id_mode == MA_ID_NONE;
+	bool		list_all = info->id_mode == MA_ID_NONE ||
+		info->id_mode == MA_ID_RANGE;
+	ListCell   *lc,
+			   *lc2;
 
-	if (info->id_mode == MA_ID_ANY)
+	if (info->id_mode == MA_ID_EQ && info->id_exprs != NIL)
 	{
-		Node	   *arr = (Node *) info->id_expr;
+		jobs = 0;
+		forboth(lc, info->id_exprs, lc2, info->id_flags)
+		{
+			Node	   *arr = lfirst(lc);
 
-		jobs = IsA(arr, ArrayExpr) ? list_length(((ArrayExpr *) arr)->elements) : 3.0;
-		if (IsA(arr, Const) && !((Const *) arr)->constisnull)
-			jobs = ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(((Const *) arr)->constvalue)),
-								  ARR_DIMS(DatumGetArrayTypeP(((Const *) arr)->constvalue)));
+			if (!(lfirst_int(lc2) & MA_IDV_ARRAY))
+				jobs += 1;
+			else if (IsA(arr, ArrayExpr))
+				jobs += list_length(((ArrayExpr *) arr)->elements);
+			else if (IsA(arr, Const) && !((Const *) arr)->constisnull)
+				jobs += ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(((Const *) arr)->constvalue)),
+									   ARR_DIMS(DatumGetArrayTypeP(((Const *) arr)->constvalue)));
+			else
+				jobs += 3;
+		}
 	}
+	else if (list_all && info->table.has_annotation_id)
+		list_all = false;
+	else if (list_all)
+		jobs = MA_JOBS_LISTED;
 
 	if (info->table.resource != MA_RESOURCE_IMAGES)
 	{
 		/* a call or two per job, plus the listing when no job is given */
-		if (list_all)
-			jobs = MA_JOBS_LISTED;
 		per_job = info->table.resource == MA_RESOURCE_PROJECTS ? 1.0 :
 			info->table.resource == MA_RESOURCE_VERSIONS ? MA_VERSIONS_PER_JOB :
 			MA_TAGS_PER_JOB;
@@ -334,6 +394,8 @@ estimate_scan(MaRelInfo *info, double *rows, double *startup, double *total)
 	}
 	*rows = Max(jobs, 1.0) * per_job;
 	requests = ceil(*rows / info->page_size) + 1;
+	if (list_all)
+		requests += ceil(jobs / info->page_size);
 	*startup = MA_REQUEST_COST;
 	*total = *startup + requests * MA_REQUEST_COST +
 		*rows * (MA_ROW_COST + cpu_tuple_cost);
@@ -351,11 +413,13 @@ modelartsGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 	estimate_scan(info, &rows, &startup, &total);
 
 	/*
-	 * Images of no given job cannot be read (there is no call for "every
-	 * image"): keep the plain path, which GetForeignPlan refuses with a hint,
-	 * but let any parameterized path win over it.
+	 * Under require_job_filter, a scan of no given job is refused: keep the
+	 * plain path, which GetForeignPlan refuses with a hint, but let any
+	 * parameterized path win over it.
 	 */
-	if (info->table.resource == MA_RESOURCE_IMAGES && info->id_mode == MA_ID_NONE)
+	if (info->require_job && info->id_mode == MA_ID_NONE &&
+		!info->table.has_annotation_id &&
+		info->table.resource != MA_RESOURCE_PROJECTS)
 	{
 		startup += disable_cost;
 		total += disable_cost;
@@ -421,7 +485,8 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 	/* the cost of one outer row: one job's requests */
 	one_job = *info;
 	one_job.id_mode = MA_ID_EQ;
-	one_job.id_expr = NULL;
+	one_job.id_exprs = NIL;
+	one_job.id_flags = NIL;
 	estimate_scan(&one_job, &rows, &startup, &total);
 	rows = clamp_row_est(rows *
 						 clauselist_selectivity(root,
@@ -546,7 +611,9 @@ modelartsGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 		parse->hasWindowFuncs || parse->groupingSets || parse->havingQual ||
 		parse->setOperations || parse->commandType != CMD_SELECT)
 		return;
-	if (info->local_conds != NIL || info->id_mode == MA_ID_NONE ||
+	if (info->local_conds != NIL ||
+		(info->require_job && info->id_mode == MA_ID_NONE &&
+		 !info->table.has_annotation_id) ||
 		info->table.resource != MA_RESOURCE_IMAGES)
 		return;
 	if (!row_count_is_pushable(parse->limitCount) ||
@@ -595,9 +662,12 @@ modelartsGetForeignPlan(PlannerInfo *root, RelOptInfo *foreignrel,
 	List	   *attrs = NIL;
 	List	   *pushed = info->remote_conds;
 	MaIdMode	id_mode = info->id_mode;
-	Expr	   *id_expr = info->id_expr;
+	List	   *id_exprs = info->id_exprs;
+	List	   *id_flags = info->id_flags;
+	List	   *id_idxs = NIL;
 	bool		has_limit = false;
-	int			id_idx = -1,
+	int			lo_idx = -1,
+				hi_idx = -1,
 				tag_idx = -1,
 				limit_idx = -1,
 				offset_idx = -1;
@@ -623,7 +693,8 @@ modelartsGetForeignPlan(PlannerInfo *root, RelOptInfo *foreignrel,
 								   info->id_attno, &value))
 			{
 				id_mode = MA_ID_EQ;
-				id_expr = value;
+				id_exprs = list_make1(value);
+				id_flags = list_make1_int(0);
 				pushed = lappend(list_copy(pushed), rinfo);
 				break;
 			}
@@ -631,15 +702,12 @@ modelartsGetForeignPlan(PlannerInfo *root, RelOptInfo *foreignrel,
 	}
 
 	/*
-	 * Images need a job; the job-level resources list every job through
-	 * annotation-jobs when none is given.
+	 * With no job given, the jobs of the annotation-jobs listing are read;
+	 * require_job_filter refuses that (projects are the listing itself).
 	 */
-	if (id_mode == MA_ID_NONE && info->table.resource == MA_RESOURCE_IMAGES)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
-				 errmsg("foreign table \"%s\" needs a labeling job to read",
-						get_rel_name(foreigntableid)),
-				 errhint("Add a condition such as WHERE data_annotation_id = 282 (or IN (...)), or set the table option data_annotation_id.")));
+	if (id_mode == MA_ID_NONE && info->require_job &&
+		info->table.resource != MA_RESOURCE_PROJECTS)
+		ma_refuse_no_job(foreigntableid);
 
 	if (best_path->fdw_private)
 		has_limit = boolVal(list_nth(best_path->fdw_private, FdwPathPrivateHasLimit));
@@ -648,10 +716,20 @@ modelartsGetForeignPlan(PlannerInfo *root, RelOptInfo *foreignrel,
 	scan_clauses = list_difference_ptr(scan_clauses, pushed);
 	local_exprs = extract_actual_clauses(scan_clauses, false);
 
-	if (id_expr)
+	foreach(lc, id_exprs)
 	{
-		id_idx = list_length(fdw_exprs);
-		fdw_exprs = lappend(fdw_exprs, id_expr);
+		id_idxs = lappend(id_idxs, makeInteger(list_length(fdw_exprs)));
+		fdw_exprs = lappend(fdw_exprs, lfirst(lc));
+	}
+	if (id_mode == MA_ID_RANGE && info->id_lo_expr)
+	{
+		lo_idx = list_length(fdw_exprs);
+		fdw_exprs = lappend(fdw_exprs, info->id_lo_expr);
+	}
+	if (id_mode == MA_ID_RANGE && info->id_hi_expr)
+	{
+		hi_idx = list_length(fdw_exprs);
+		fdw_exprs = lappend(fdw_exprs, info->id_hi_expr);
 	}
 	if (info->tag_expr)
 	{
@@ -676,11 +754,23 @@ modelartsGetForeignPlan(PlannerInfo *root, RelOptInfo *foreignrel,
 	while ((attnum = bms_next_member(info->attrs_used, attnum)) >= 0)
 		attrs = lappend_int(attrs, attnum + FirstLowInvalidHeapAttributeNumber);
 
-	fdw_private = list_make5(makeInteger(info->table.resource),
-							 makeInteger(id_mode),
-							 makeInteger(id_idx),
-							 makeInteger(info->tag_mode),
-							 makeInteger(tag_idx));
+	{
+		List	   *flags = NIL;
+
+		foreach(lc, id_flags)
+			flags = lappend(flags, makeInteger(lfirst_int(lc)));
+		fdw_private = list_make5(makeInteger(info->table.resource),
+								 makeInteger(id_mode),
+								 id_idxs,
+								 flags,
+								 makeInteger(lo_idx));
+	}
+	fdw_private = lappend(fdw_private, makeInteger(hi_idx));
+	fdw_private = lappend(fdw_private,
+						  makeInteger((info->id_lo_strict ? 1 : 0) |
+									  (info->id_hi_strict ? 2 : 0)));
+	fdw_private = lappend(fdw_private, makeInteger(info->tag_mode));
+	fdw_private = lappend(fdw_private, makeInteger(tag_idx));
 	fdw_private = lappend(fdw_private, makeBoolean(has_limit));
 	fdw_private = lappend(fdw_private, makeInteger(limit_idx));
 	fdw_private = lappend(fdw_private, makeInteger(offset_idx));
@@ -724,6 +814,8 @@ modelartsBeginForeignScan(ForeignScanState *node, int eflags)
 	ma_get_server_options(GetForeignServer(table->serverid), &sopts);
 	ma_get_table_options(rte->relid, &topts);
 	st->page_size = sopts.page_size;
+	st->require_job = topts.has_require_job_filter ?
+		topts.require_job_filter : sopts.require_job_filter;
 	st->has_table_id = topts.has_annotation_id;
 	st->table_id = topts.data_annotation_id;
 	in_flight = topts.requests_in_flight > 0 ? topts.requests_in_flight :
@@ -736,10 +828,21 @@ modelartsBeginForeignScan(ForeignScanState *node, int eflags)
 	st->tag_mode = intVal(list_nth(priv, FdwScanPrivateTagMode));
 	st->has_limit = boolVal(list_nth(priv, FdwScanPrivateHasLimit));
 
-	idx = intVal(list_nth(priv, FdwScanPrivateIdExpr));
+	foreach(lc, (List *) list_nth(priv, FdwScanPrivateIdExprs))
+		st->id_states = lappend(st->id_states,
+								ExecInitExpr(list_nth(fsplan->fdw_exprs, intVal(lfirst(lc))),
+											 (PlanState *) node));
+	foreach(lc, (List *) list_nth(priv, FdwScanPrivateIdFlags))
+		st->id_flags = lappend_int(st->id_flags, intVal(lfirst(lc)));
+	idx = intVal(list_nth(priv, FdwScanPrivateIdLoExpr));
 	if (idx >= 0)
-		st->id_state = ExecInitExpr(list_nth(fsplan->fdw_exprs, idx),
+		st->lo_state = ExecInitExpr(list_nth(fsplan->fdw_exprs, idx),
 									(PlanState *) node);
+	idx = intVal(list_nth(priv, FdwScanPrivateIdHiExpr));
+	if (idx >= 0)
+		st->hi_state = ExecInitExpr(list_nth(fsplan->fdw_exprs, idx),
+									(PlanState *) node);
+	st->id_strict = intVal(list_nth(priv, FdwScanPrivateIdStrict));
 	idx = intVal(list_nth(priv, FdwScanPrivateTagExpr));
 	if (idx >= 0)
 		st->tag_state = ExecInitExpr(list_nth(fsplan->fdw_exprs, idx),
@@ -784,8 +887,21 @@ modelartsBeginForeignScan(ForeignScanState *node, int eflags)
 		}
 		st->scan = ma_job_scan_create(conn, st->resource, sopts.project_id,
 									  sopts.page_size, in_flight, keys,
-									  st->id_mode == MA_ID_NONE && !st->has_table_id,
 									  estate->es_query_cxt);
+	}
+	st->scan->missing_job_empty = topts.missing_job_empty;
+
+	/*
+	 * Under EXPLAIN ANALYZE (or auto_explain), the requests sent are kept
+	 * for the plan (the node's own instrumentation comes after this call).
+	 */
+	if (estate->es_instrument != 0)
+	{
+		MaSentLog  *log = MemoryContextAllocZero(estate->es_query_cxt,
+												 sizeof(MaSentLog));
+
+		log->cxt = estate->es_query_cxt;
+		st->scan->counters.sent = log;
 	}
 }
 
@@ -802,6 +918,9 @@ plan_input_init(MaScanState *st, MaPlanInput *in)
 	in->has_limit = st->has_limit;
 	in->limit = -1;
 	in->limit_known = in->offset_known = true;
+	in->list_min = 1;
+	in->list_max = PG_INT64_MAX;
+	in->list_jobs = (st->id_mode == MA_ID_NONE || st->id_mode == MA_ID_RANGE);
 }
 
 /*
@@ -816,22 +935,152 @@ eval_plan_input(ForeignScanState *node, MaScanState *st, MaPlanInput *in)
 	MemoryContext oldcxt;
 
 	plan_input_init(st, in);
-	in->limit = eval_row_count(st->limit_state, econtext, -1,
-							   ERRCODE_INVALID_ROW_COUNT_IN_LIMIT_CLAUSE,
-							   "LIMIT");
+	/* OFFSET first, as ExecLimit checks them */
 	in->offset = eval_row_count(st->offset_state, econtext, 0,
 								ERRCODE_INVALID_ROW_COUNT_IN_RESULT_OFFSET_CLAUSE,
 								"OFFSET");
+	in->limit = eval_row_count(st->limit_state, econtext, -1,
+							   ERRCODE_INVALID_ROW_COUNT_IN_LIMIT_CLAUSE,
+							   "LIMIT");
 
 	MemoryContextReset(st->values_cxt);
 	oldcxt = MemoryContextSwitchTo(st->values_cxt);
-	if (st->id_state)
-		in->jobs = eval_values(st->id_state, econtext, st->id_mode == MA_ID_ANY,
-							   true);
+	if (st->id_mode == MA_ID_EQ)
+	{
+		ListCell   *lc,
+				   *lc2;
+
+		forboth(lc, st->id_states, lc2, st->id_flags)
+		{
+			bool		all = false;
+			List	   *values = eval_values(lfirst(lc), econtext,
+											 (lfirst_int(lc2) & MA_IDV_ARRAY) != 0,
+											 true, &all);
+
+			/* "(id = $1 OR $1 IS NULL)" with $1 NULL: no condition */
+			if (all && (lfirst_int(lc2) & MA_IDV_NULL_ALL))
+				in->list_jobs = true;
+			in->jobs = list_concat(in->jobs, values);
+		}
+		if (in->list_jobs)
+		{
+			in->id_mode = MA_ID_NONE;
+			in->jobs = NIL;
+		}
+	}
+	else if (st->id_mode == MA_ID_RANGE)
+		eval_range(st, econtext, in);
+	if (in->list_jobs && in->id_mode == MA_ID_NONE && !in->has_table_id &&
+		st->require_job && st->resource != MA_RESOURCE_PROJECTS)
+		ma_refuse_no_job(RelationGetRelid(st->rel));
 	if (st->tag_state)
+	{
+		bool		isnull = false;
+
 		in->tags = eval_values(st->tag_state, econtext,
-							   st->tag_mode == MA_TAG_ANY, false);
+							   st->tag_mode == MA_TAG_ANY, false, &isnull);
+		in->tag_mode = resolve_tag_mode(st->tag_mode, isnull);
+	}
 	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * The tag mode once the value is known: the optional-filter idioms become
+ * "= v" or, for a NULL v, no condition ((tag_name = v OR v IS NULL)) or
+ * IS NULL (tag_name IS NOT DISTINCT FROM v).
+ */
+static MaTagMode
+resolve_tag_mode(MaTagMode mode, bool isnull)
+{
+	switch (mode)
+	{
+		case MA_TAG_EQ_OR_ALL:
+			return isnull ? MA_TAG_ALL : MA_TAG_EQ;
+		case MA_TAG_EQ_OR_NULL:
+			return isnull ? MA_TAG_UNTAGGED : MA_TAG_EQ;
+		default:
+			return mode;
+	}
+}
+
+/*
+ * The bounds of a range on data_annotation_id: the jobs of the listing from
+ * list_min to list_max, or, for a range of one value, that job.  A NULL
+ * bound matches no row.
+ */
+static void
+eval_range(MaScanState *st, ExprContext *econtext, MaPlanInput *in)
+{
+	RangeBound	lo = {false, false, 0};
+	RangeBound	hi = {false, false, 0};
+	Datum		d;
+
+	if (st->lo_state)
+	{
+		lo.given = true;
+		d = ExecEvalExpr(st->lo_state, econtext, &lo.isnull);
+		if (!lo.isnull)
+			lo.value = int_datum(d, exprType((Node *) st->lo_state->expr));
+	}
+	if (st->hi_state)
+	{
+		hi.given = true;
+		d = ExecEvalExpr(st->hi_state, econtext, &hi.isnull);
+		if (!hi.isnull)
+			hi.value = int_datum(d, exprType((Node *) st->hi_state->expr));
+	}
+	apply_range(in, &lo, &hi, st->id_strict);
+}
+
+/*
+ * Set the plan input from the bounds of a range: the jobs of the listing
+ * from list_min to list_max, or, for a range of one value, that job as
+ * "=", or none for an empty range or a NULL bound.
+ */
+static void
+apply_range(MaPlanInput *in, const RangeBound *lo, const RangeBound *hi,
+			int strict)
+{
+	int64		min = 1,
+				max = PG_INT64_MAX;
+
+	if (lo->given)
+	{
+		if (lo->isnull || ((strict & 1) && lo->value == PG_INT64_MAX))
+			max = 0;
+		else
+			min = Max(min, lo->value + ((strict & 1) ? 1 : 0));
+	}
+	if (hi->given)
+	{
+		if (hi->isnull || ((strict & 2) && hi->value == PG_INT64_MIN))
+			max = 0;
+		else
+			max = Min(max, hi->value - ((strict & 2) ? 1 : 0));
+	}
+	in->list_min = min;
+	in->list_max = max;
+	if (min >= max)
+	{
+		in->list_jobs = false;
+		in->id_mode = MA_ID_EQ;
+		in->jobs = min == max ? list_make1(ma_plan_job(min)) : NIL;
+	}
+}
+
+/* An integer datum of any width as int64. */
+static int64
+int_datum(Datum d, Oid type)
+{
+	switch (type)
+	{
+		case INT2OID:
+			return DatumGetInt16(d);
+		case INT4OID:
+			return DatumGetInt32(d);
+		default:
+			return DatumGetInt64(d);
+	}
 }
 
 static TupleTableSlot *
@@ -936,24 +1185,18 @@ datum_value(Datum d, Oid type, bool job)
 {
 	if (!job)
 		return ma_plan_tag(TextDatumGetCString(d));
-	switch (type)
-	{
-		case INT2OID:
-			return ma_plan_job(DatumGetInt16(d));
-		case INT4OID:
-			return ma_plan_job(DatumGetInt32(d));
-		default:
-			return ma_plan_job(DatumGetInt64(d));
-	}
+	/* 0 for a value no job has: the request plan drops it */
+	return ma_plan_job(ma_id_from_datum(d, type));
 }
 
 /*
  * The evaluated values of a pushed condition (jobs or tags), as known plan
  * values, NULLs dropped (they match no row); ma_plan_requests drops
- * duplicates.
+ * duplicates.  *was_null says whether the value itself was NULL.
  */
 static List *
-eval_values(ExprState *state, ExprContext *econtext, bool is_list, bool job)
+eval_values(ExprState *state, ExprContext *econtext, bool is_list, bool job,
+			bool *was_null)
 {
 	bool		isnull;
 	Datum		d = ExecEvalExpr(state, econtext, &isnull);
@@ -964,6 +1207,7 @@ eval_values(ExprState *state, ExprContext *econtext, bool is_list, bool job)
 	int			n;
 	int			i;
 
+	*was_null = isnull;
 	if (isnull)
 		return NIL;
 	if (!is_list)
@@ -1068,18 +1312,64 @@ explain_plan_input(ForeignScanState *node, MaScanState *st, MaPlanInput *in)
 {
 	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
 	List	   *priv = fsplan->fdw_private;
-	int			id_idx = intVal(list_nth(priv, FdwScanPrivateIdExpr));
 	int			tag_idx = intVal(list_nth(priv, FdwScanPrivateTagExpr));
 	int			limit_idx = intVal(list_nth(priv, FdwScanPrivateLimitExpr));
 	int			offset_idx = intVal(list_nth(priv, FdwScanPrivateOffsetExpr));
+	int			lo_idx = intVal(list_nth(priv, FdwScanPrivateIdLoExpr));
+	int			hi_idx = intVal(list_nth(priv, FdwScanPrivateIdHiExpr));
+	ListCell   *lc,
+			   *lc2;
 
 	plan_input_init(st, in);
-	if (id_idx >= 0)
-		in->jobs = node_values(list_nth(fsplan->fdw_exprs, id_idx),
-							   st->id_mode == MA_ID_ANY, true);
+	forboth(lc, (List *) list_nth(priv, FdwScanPrivateIdExprs),
+			lc2, st->id_flags)
+		in->jobs = list_concat(in->jobs,
+							   node_values(list_nth(fsplan->fdw_exprs, intVal(lfirst(lc))),
+										   (lfirst_int(lc2) & MA_IDV_ARRAY) != 0,
+										   true));
+	if (st->id_mode == MA_ID_RANGE)
+	{
+		Node	   *lo = lo_idx >= 0 ? list_nth(fsplan->fdw_exprs, lo_idx) : NULL;
+		Node	   *hi = hi_idx >= 0 ? list_nth(fsplan->fdw_exprs, hi_idx) : NULL;
+		Node	   *clo = lo ? strip_casts(lo) : NULL;
+		Node	   *chi = hi ? strip_casts(hi) : NULL;
+
+		/* constant bounds: the range the executor will use */
+		if ((!lo || IsA(clo, Const)) && (!hi || IsA(chi, Const)))
+		{
+			RangeBound	blo = {lo != NULL, false, 0};
+			RangeBound	bhi = {hi != NULL, false, 0};
+
+			if (lo)
+			{
+				blo.isnull = ((Const *) clo)->constisnull;
+				if (!blo.isnull)
+					blo.value = int_datum(((Const *) clo)->constvalue,
+										  ((Const *) clo)->consttype);
+			}
+			if (hi)
+			{
+				bhi.isnull = ((Const *) chi)->constisnull;
+				if (!bhi.isnull)
+					bhi.value = int_datum(((Const *) chi)->constvalue,
+										  ((Const *) chi)->consttype);
+			}
+			apply_range(in, &blo, &bhi, st->id_strict);
+		}
+
+		in->list_text = psprintf("data_annotation_id %s%s%s%s%s",
+								 lo ? ((st->id_strict & 1) ? "> " : ">= ") : "",
+								 lo ? bound_text(lo) : "",
+								 lo && hi ? " and " : "",
+								 hi ? ((st->id_strict & 2) ? "< " : "<= ") : "",
+								 hi ? bound_text(hi) : "");
+	}
 	if (tag_idx >= 0)
 		in->tags = node_values(list_nth(fsplan->fdw_exprs, tag_idx),
 							   st->tag_mode == MA_TAG_ANY, false);
+	/* the idioms show as "=": their NULL case is a note of their own */
+	if (st->tag_mode == MA_TAG_EQ_OR_ALL || st->tag_mode == MA_TAG_EQ_OR_NULL)
+		in->tag_mode = MA_TAG_EQ;
 	if (limit_idx >= 0)
 		explain_row_count(list_nth(fsplan->fdw_exprs, limit_idx), -1,
 						  &in->limit_known, &in->limit, &in->limit_text,
@@ -1088,6 +1378,36 @@ explain_plan_input(ForeignScanState *node, MaScanState *st, MaPlanInput *in)
 		explain_row_count(list_nth(fsplan->fdw_exprs, offset_idx), 0,
 						  &in->offset_known, &in->offset, &in->offset_text,
 						  &in->negative);
+}
+
+/* A bound of a range as EXPLAIN shows it: its value, or "$n" */
+static const char *
+bound_text(Node *expr)
+{
+	expr = strip_casts(expr);
+	if (IsA(expr, Const))
+	{
+		Const	   *c = (Const *) expr;
+
+		return c->constisnull ? "NULL" :
+			psprintf(INT64_FORMAT, int_datum(c->constvalue, c->consttype));
+	}
+	if (IsA(expr, Param))
+		return psprintf("$%d", ((Param *) expr)->paramid);
+	return "?";
+}
+
+/* expr without RelabelType and implicit casts */
+static Node *
+strip_casts(Node *expr)
+{
+	while (expr && (IsA(expr, RelabelType) ||
+					(IsA(expr, FuncExpr) &&
+					 ((FuncExpr *) expr)->funcformat != COERCE_EXPLICIT_CALL &&
+					 list_length(((FuncExpr *) expr)->args) == 1)))
+		expr = IsA(expr, RelabelType) ? (Node *) ((RelabelType *) expr)->arg :
+			(Node *) linitial(((FuncExpr *) expr)->args);
+	return expr;
 }
 
 /* A LIMIT or OFFSET expression as EXPLAIN sees it. */
@@ -1107,13 +1427,51 @@ explain_row_count(Node *expr, int64 absent, bool *known, int64 *value,
 	}
 	*known = false;
 	/* a parameter, maybe in a cast: "$n"; anything else "?" */
-	while (expr && (IsA(expr, RelabelType) ||
-					(IsA(expr, FuncExpr) &&
-					 ((FuncExpr *) expr)->funcformat != COERCE_EXPLICIT_CALL &&
-					 list_length(((FuncExpr *) expr)->args) == 1)))
-		expr = IsA(expr, RelabelType) ? (Node *) ((RelabelType *) expr)->arg :
-			(Node *) linitial(((FuncExpr *) expr)->args);
+	expr = strip_casts(expr);
 	*text = IsA(expr, Param) ? psprintf("$%d", ((Param *) expr)->paramid) : "?";
+}
+
+/*
+ * EXPLAIN VERBOSE: the pushed conditions whose request depends on a value
+ * known only at execution, and what a NULL there makes of them.
+ */
+static void
+explain_run_time_notes(ForeignScanState *node, MaScanState *st,
+					   ExplainState *es)
+{
+	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
+	List	   *priv = fsplan->fdw_private;
+	int			tag_idx = intVal(list_nth(priv, FdwScanPrivateTagExpr));
+	ListCell   *lc,
+			   *lc2;
+
+	forboth(lc, (List *) list_nth(priv, FdwScanPrivateIdExprs),
+			lc2, st->id_flags)
+	{
+		if (lfirst_int(lc2) & MA_IDV_NULL_ALL)
+		{
+			MaPlanValue *v = node_value(list_nth(fsplan->fdw_exprs, intVal(lfirst(lc))),
+										true, false);
+
+			ExplainPropertyText("Remote filter at execution",
+								psprintf("data_annotation_id = %s, or every job of the listing when %s is NULL",
+										 v ? v->text : "NULL", v ? v->text : "NULL"),
+								es);
+		}
+	}
+	if (tag_idx >= 0 &&
+		(st->tag_mode == MA_TAG_EQ_OR_ALL || st->tag_mode == MA_TAG_EQ_OR_NULL))
+	{
+		MaPlanValue *v = node_value(list_nth(fsplan->fdw_exprs, tag_idx),
+									false, false);
+		const char *t = v ? v->text : "NULL";
+
+		ExplainPropertyText("Remote filter at execution",
+							st->tag_mode == MA_TAG_EQ_OR_ALL ?
+							psprintf("tag_name = %s, or no tag_name filter when %s is NULL", t, t) :
+							psprintf("tag_name = %s, or tag_name=__none__ when %s is NULL", t, t),
+							es);
+	}
 }
 
 static void
@@ -1128,11 +1486,14 @@ modelartsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 
 		explain_plan_input(node, st, &in);
 		scan->methods->explain(scan, &in, es);
+		explain_run_time_notes(node, st, es);
 	}
 	if (es->analyze)
 	{
 		ExplainPropertyInteger("Remote requests sent", NULL,
 							   scan->counters.requests, es);
+		if (scan->counters.sent)
+			ma_explain_sent(scan->counters.sent, es);
 		ExplainPropertyInteger("Retries", NULL, scan->counters.retries, es);
 		ExplainPropertyInteger("Bytes received", NULL,
 							   scan->counters.bytes, es);

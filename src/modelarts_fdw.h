@@ -54,6 +54,7 @@ typedef struct MaServerOptions
 	bool		ssl_verify;
 	char	   *ca_file;		/* or NULL */
 	char	   *proxy;			/* or NULL */
+	bool		require_job_filter; /* refuse reads of every listed job */
 } MaServerOptions;
 
 /* User mapping options. Strings are palloc'd; secrets never printed. */
@@ -75,19 +76,32 @@ typedef struct MaTableOptions
 	bool		has_annotation_id;
 	int64		data_annotation_id;
 	int			requests_in_flight; /* overrides the server's; 0: unset */
+	bool		has_require_job_filter; /* set on the table: overrides */
+	bool		require_job_filter; /* ... the server's */
+	bool		missing_job_empty;	/* missing_job 'empty' */
 } MaTableOptions;
 
 /*
- * How the labeling job(s) of a scan are chosen: by the table option, or by a
- * pushed condition on data_annotation_id ("=" one value, or "= ANY" a list).
+ * How the labeling job(s) of a scan are chosen: by the table option, by a
+ * pushed condition on data_annotation_id, or, with neither, from the
+ * annotation-jobs listing.
  */
 typedef enum MaIdMode
 {
-	MA_ID_NONE,					/* nothing: the query must be refused */
+	MA_ID_NONE,					/* nothing: every job of the listing */
 	MA_ID_TABLE,				/* the table option alone */
-	MA_ID_EQ,					/* = a Const or Param */
-	MA_ID_ANY					/* = ANY (array Const, Param or ArrayExpr) */
+	MA_ID_EQ,					/* values: id_exprs (=, IN, = ANY, OR) */
+	MA_ID_ANY,					/* (kept for the plan input: as MA_ID_EQ) */
+	MA_ID_RANGE					/* bounds: jobs of the listing in a range */
 } MaIdMode;
+
+/*
+ * Flags of one value expression of MA_ID_EQ (id_flags): an array ("= ANY")
+ * and/or "NULL means no condition" (the idiom "(id = $1 OR $1 IS NULL)").
+ */
+#define MA_IDV_ARRAY		0x01
+#define MA_IDV_NULL_ALL		0x02
+
 
 /* What the pushed tag_name condition asks for. */
 typedef enum MaTagMode
@@ -96,7 +110,10 @@ typedef enum MaTagMode
 	MA_TAG_TAGGED,				/* IS NOT NULL */
 	MA_TAG_UNTAGGED,			/* IS NULL */
 	MA_TAG_EQ,					/* = a Const or Param */
-	MA_TAG_ANY					/* = ANY (array Const, Param or ArrayExpr) */
+	MA_TAG_ANY,					/* = ANY (array Const, Param or ArrayExpr) */
+	MA_TAG_EQ_OR_ALL,			/* (= v OR v IS NULL): EQ, or ALL for NULL */
+	MA_TAG_EQ_OR_NULL			/* IS NOT DISTINCT FROM v: EQ, or UNTAGGED
+								 * for NULL */
 } MaTagMode;
 
 /*
@@ -109,7 +126,13 @@ typedef struct MaRelInfo
 	AttrNumber	id_attno;		/* column reading data_annotation_id, or 0 */
 	AttrNumber	tag_attno;		/* column reading tag_name, or 0 */
 	MaIdMode	id_mode;
-	Expr	   *id_expr;		/* value (EQ) or array (ANY) expression */
+	List	   *id_exprs;		/* MA_ID_EQ: value or array expressions */
+	List	   *id_flags;		/* ... their MA_IDV_* flags (IntList) */
+	Expr	   *id_lo_expr;		/* MA_ID_RANGE: lower bound, or NULL */
+	Expr	   *id_hi_expr;		/* ... upper bound, or NULL */
+	bool		id_lo_strict;	/* ... ">" rather than ">=" */
+	bool		id_hi_strict;	/* ... "<" rather than "<=" */
+	bool		require_job;	/* require_job_filter in force */
 	MaTagMode	tag_mode;
 	Expr	   *tag_expr;		/* value (EQ) or array (ANY) expression */
 	List	   *remote_conds;	/* RestrictInfos answered exactly remotely */
@@ -161,6 +184,10 @@ typedef struct MaPlanInput
 {
 	MaIdMode	id_mode;
 	List	   *jobs;			/* MaPlanValue, for MA_ID_EQ and MA_ID_ANY */
+	bool		list_jobs;		/* the jobs of the listing (no job given) */
+	int64		list_min;		/* ... those from list_min to list_max */
+	int64		list_max;
+	const char *list_text;		/* for EXPLAIN: the range, or NULL */
 	bool		has_table_id;
 	int64		table_id;
 	MaTagMode	tag_mode;
@@ -185,6 +212,11 @@ typedef struct MaRequestPlan
 	const char *none;			/* no stream: why, or NULL */
 	const char *paging;			/* how pages go on, for EXPLAIN */
 	bool		sized_at_execution; /* LIMIT/OFFSET not known yet */
+	bool		listed;			/* the streams are a template, made for
+								 * each job of the listing in turn */
+	int64		list_min;		/* ... whose ID is in this range */
+	int64		list_max;
+	int			list_page_size; /* ... read in pages of this many jobs */
 } MaRequestPlan;
 
 /* How a column's value is made from a row's source. */
@@ -228,6 +260,7 @@ extern void ma_classify_conditions(PlannerInfo *root, RelOptInfo *baserel,
 								   MaRelInfo *info);
 extern bool ma_param_id_clause(PlannerInfo *root, RestrictInfo *rinfo,
 							   Index relid, AttrNumber id_attno, Expr **value);
+extern int64 ma_id_from_datum(Datum d, Oid type);
 
 /* in request.c */
 struct ExplainState;
@@ -315,6 +348,8 @@ struct MaConnection
 	char	   *token;			/* cached IAM token (MA_AUTH_PASSWORD) or NULL */
 	uint64		token_generation;	/* counts the tokens got */
 	TimestampTz token_refresh_at;	/* get a new token from this time on */
+	int			listing_base;	/* annotation-jobs' first offset, once
+								 * learned (1: offset 0 refused), or -1 */
 };
 
 /* in transport.c */
@@ -398,7 +433,34 @@ typedef struct MaRequestCounters
 	int64		requests;		/* HTTP requests sent, retries included */
 	int64		retries;		/* of which repeats of a failed attempt */
 	int64		bytes;			/* answer bytes received */
+	struct MaSentLog *sent;		/* the requests sent, for EXPLAIN ANALYZE,
+								 * or NULL */
 } MaRequestCounters;
+
+/*
+ * What EXPLAIN ANALYZE shows of the requests sent: each distinct request
+ * (its page number left out) with the pages asked and how many were sent.
+ * Lives in "cxt"; at most MA_SENT_MAX entries, the rest only counted.
+ */
+#define MA_SENT_MAX		20
+typedef struct MaSentLog
+{
+	MemoryContext cxt;
+	List	   *entries;		/* MaSentEntry */
+	int64		others;			/* requests of entries not kept */
+} MaSentLog;
+
+typedef struct MaSentEntry
+{
+	char	   *text;			/* "GET path?query", page=K left out */
+	int64		first_page;		/* -1: no page parameter */
+	int64		last_page;
+	int64		count;
+} MaSentEntry;
+
+extern void ma_sent_log_add(MaSentLog *log, const char *path,
+							const char *query);
+extern void ma_explain_sent(MaSentLog *log, struct ExplainState *es);
 
 typedef enum MaCallState
 {
@@ -464,6 +526,8 @@ extern void ma_client_destroy(MaClient *client);
 extern MaCall *ma_client_call(MaClient *client, const char *path,
 							  const char *query, int64 expect_job);
 extern const struct cJSON *ma_client_wait(MaClient *client, MaCall *call);
+/* for ma_client_wait_unless: "the job does not exist" is an answer */
+#define MA_TOLERATE_MISSING_JOB		(-1L)
 extern const struct cJSON *ma_client_wait_unless(MaClient *client, MaCall *call,
 												 long tolerated);
 extern struct cJSON *ma_client_take_json(MaCall *call, MemoryContext parent);
@@ -517,6 +581,9 @@ typedef struct MaScan
 	int64		images_received;
 	int64		rows_dropped;
 	int64		jobs_read;
+	bool		missing_job_empty;	/* missing_job 'empty' */
+	List	   *missing_warned; /* jobs warned about (int64 in a List of
+								 * palloc'd values), once per query */
 } MaScan;
 
 typedef struct MaScanMethods
@@ -537,7 +604,8 @@ extern MaScan *ma_images_scan_create(struct MaConnection *conn,
 extern MaScan *ma_job_scan_create(struct MaConnection *conn,
 								  MaResource resource, const char *project_id,
 								  int page_size, int in_flight, List *keys,
-								  bool list_all, MemoryContext cxt);
+								  MemoryContext cxt);
+extern void ma_missing_job(MaScan *scan, int64 job_id);
 extern void ma_job_lister_init(MaJobLister *lister, MaClient *client,
 							   const char *project_id, int page_size);
 extern struct cJSON *ma_job_lister_next(MaJobLister *lister, int64 *job_id);

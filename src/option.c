@@ -48,6 +48,7 @@ static const MaOption valid_options[] = {
 	{"ssl_verify", ForeignServerRelationId},
 	{"ca_file", ForeignServerRelationId},
 	{"proxy", ForeignServerRelationId},
+	{"require_job_filter", ForeignServerRelationId},
 	/* user mapping */
 	{"auth_token", UserMappingRelationId},
 	{"user_name", UserMappingRelationId},
@@ -59,6 +60,8 @@ static const MaOption valid_options[] = {
 	{"resource", ForeignTableRelationId},
 	{"data_annotation_id", ForeignTableRelationId},
 	{"requests_in_flight", ForeignTableRelationId},
+	{"require_job_filter", ForeignTableRelationId},
+	{"missing_job", ForeignTableRelationId},
 	/* column */
 	{"key", AttributeRelationId},
 	{NULL, InvalidOid}
@@ -83,6 +86,7 @@ static int	parse_timeout_ms(DefElem *def);
 static int	parse_int_range(DefElem *def, int min, int max);
 static MaResource parse_resource(DefElem *def);
 static int64 parse_annotation_id(DefElem *def);
+static bool parse_missing_job(DefElem *def);
 static void check_auth_modes(List *options);
 static void hide_statement_callback(void *arg);
 
@@ -206,6 +210,10 @@ modelarts_fdw_validator(PG_FUNCTION_ARGS)
 		}
 		else if (strcmp(def->defname, "resource") == 0)
 			(void) parse_resource(def);
+		else if (strcmp(def->defname, "require_job_filter") == 0)
+			(void) defGetBoolean(def);
+		else if (strcmp(def->defname, "missing_job") == 0)
+			(void) parse_missing_job(def);
 		else if (strcmp(def->defname, "data_annotation_id") == 0)
 			(void) parse_annotation_id(def);
 		else if (strcmp(def->defname, "key") == 0)
@@ -350,6 +358,23 @@ parse_resource(DefElem *def)
 	return MA_RESOURCE_IMAGES;	/* keep compiler quiet */
 }
 
+/* missing_job: 'error' (false) or 'empty' (true) */
+static bool
+parse_missing_job(DefElem *def)
+{
+	const char *v = defGetString(def);
+
+	if (strcmp(v, "error") == 0)
+		return false;
+	if (strcmp(v, "empty") == 0)
+		return true;
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+			 errmsg("invalid value for option \"missing_job\": \"%s\"", v),
+			 errhint("Valid values are: error, empty.")));
+	return false;				/* keep compiler quiet */
+}
+
 static int64
 parse_annotation_id(DefElem *def)
 {
@@ -479,6 +504,8 @@ ma_get_server_options(ForeignServer *server, MaServerOptions *opts)
 			opts->ca_file = pstrdup(defGetString(def));
 		else if (strcmp(def->defname, "proxy") == 0)
 			opts->proxy = pstrdup(defGetString(def));
+		else if (strcmp(def->defname, "require_job_filter") == 0)
+			opts->require_job_filter = defGetBoolean(def);
 	}
 
 	/* The validator makes these required; a server made by hand may lack them */
@@ -550,6 +577,13 @@ ma_get_table_options(Oid relid, MaTableOptions *opts)
 		}
 		else if (strcmp(def->defname, "requests_in_flight") == 0)
 			opts->requests_in_flight = parse_int_range(def, 1, MA_MAX_IN_FLIGHT);
+		else if (strcmp(def->defname, "require_job_filter") == 0)
+		{
+			opts->has_require_job_filter = true;
+			opts->require_job_filter = defGetBoolean(def);
+		}
+		else if (strcmp(def->defname, "missing_job") == 0)
+			opts->missing_job_empty = parse_missing_job(def);
 	}
 }
 

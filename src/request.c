@@ -236,14 +236,48 @@ ma_plan_requests(const MaPlanInput *in)
 	plan->skip = in->offset_known ? in->offset : 0;
 	plan->paging = "until a short page";
 
-	/* the jobs: duplicates and disagreements with the table option go */
-	if (in->id_mode == MA_ID_EQ || in->id_mode == MA_ID_ANY)
+	/*
+	 * The jobs: duplicates, values no job has (<= 0) and disagreements with
+	 * the table option go.  With none given, the jobs of the listing (in a
+	 * range, maybe): the table option's job if it is in the range, or else
+	 * one template job that the scan makes real for each listed job.
+	 */
+	if (in->list_jobs)
+	{
+		if (in->has_table_id)
+		{
+			if (in->table_id >= in->list_min && in->table_id <= in->list_max)
+				jobs = list_make1(ma_plan_job(in->table_id));
+		}
+		else
+		{
+			StringInfoData b;
+
+			initStringInfo(&b);
+			appendStringInfoString(&b, "{each listed job");
+			if (in->list_text)
+				appendStringInfo(&b, " with %s", in->list_text);
+			else if (in->list_min > 1 || in->list_max < PG_INT64_MAX)
+				appendStringInfo(&b, " from " INT64_FORMAT " to " INT64_FORMAT,
+								 in->list_min, in->list_max);
+			appendStringInfoChar(&b, '}');
+			jobs = list_make1(ma_plan_unknown(b.data, false));
+			plan->listed = true;
+			plan->list_min = in->list_min;
+			plan->list_max = in->list_max;
+			plan->list_page_size = in->page_size;
+			all_known = false;
+		}
+	}
+	else if (in->id_mode == MA_ID_EQ || in->id_mode == MA_ID_ANY)
 	{
 		foreach(lc, in->jobs)
 		{
 			MaPlanValue *v = lfirst(lc);
 
 			if (value_listed(jobs, v, true))
+				continue;
+			if (v->known && v->id <= 0)
 				continue;
 			if (v->known && in->has_table_id && v->id != in->table_id)
 				continue;
@@ -291,6 +325,8 @@ ma_plan_requests(const MaPlanInput *in)
 				break;
 			case MA_TAG_EQ:
 			case MA_TAG_ANY:
+			case MA_TAG_EQ_OR_ALL:
+			case MA_TAG_EQ_OR_NULL:
 				foreach(lc2, tags)
 				{
 					MaPlanValue *tag = lfirst(lc2);
@@ -317,7 +353,8 @@ ma_plan_requests(const MaPlanInput *in)
 	if (plan->streams == NIL)
 	{
 		plan->none = jobs == NIL && in->has_table_id &&
-			(in->id_mode == MA_ID_EQ || in->id_mode == MA_ID_ANY) ?
+			(in->id_mode == MA_ID_EQ || in->id_mode == MA_ID_ANY ||
+			 in->list_jobs) ?
 			"the condition and the table option name different jobs" :
 			"no value to ask for";
 		return plan;
@@ -481,6 +518,17 @@ ma_explain_request_plan(const MaRequestPlan *plan, const char *project_id,
 	List	   *requests = NIL;
 	ListCell   *lc;
 
+	if (plan->listed && plan->streams != NIL)
+	{
+		StringInfoData path;
+		StringInfoData query;
+
+		initStringInfo(&path);
+		initStringInfo(&query);
+		ma_append_jobs_request(&path, &query, project_id, 0,
+							   plan->list_page_size);
+		requests = lappend(requests, psprintf("GET %s?%s", path.data, query.data));
+	}
 	foreach(lc, plan->streams)
 	{
 		MaStream   *s = lfirst(lc);
@@ -517,4 +565,115 @@ ma_explain_requests(List *requests, const char *paging, ExplainState *es)
 		ExplainPropertyList("Remote requests", requests, es);
 	if (requests != NIL && paging)
 		ExplainPropertyText("Remote paging", paging, es);
+}
+
+/*
+ * Count one request sent, for EXPLAIN ANALYZE: the same request but for
+ * its page number is one entry, whose pages run from first to last.
+ */
+void
+ma_sent_log_add(MaSentLog *log, const char *path, const char *query)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(log->cxt);
+	StringInfoData b;
+	const char *p;
+	int64		page = -1;
+	ListCell   *lc;
+	MaSentEntry *e;
+
+	/* the request without its "page=K" */
+	initStringInfo(&b);
+	appendStringInfo(&b, "GET %s", path);
+	if (query[0] != '\0')
+		appendStringInfoChar(&b, '?');
+	for (p = query; *p;)
+	{
+		const char *end = strchr(p, '&');
+		int			len = end ? (int) (end - p) : (int) strlen(p);
+
+		if (strncmp(p, "page=", 5) == 0)
+			page = strtoi64(p + 5, NULL, 10);
+		else
+		{
+			if (b.data[b.len - 1] != '?')
+				appendStringInfoChar(&b, '&');
+			appendBinaryStringInfo(&b, p, len);
+		}
+		p += len;
+		if (*p == '&')
+			p++;
+	}
+
+	foreach(lc, log->entries)
+	{
+		e = lfirst(lc);
+		if (strcmp(e->text, b.data) == 0)
+		{
+			e->count++;
+			if (page >= 0)
+			{
+				e->first_page = Min(e->first_page, page);
+				e->last_page = Max(e->last_page, page);
+			}
+			pfree(b.data);
+			MemoryContextSwitchTo(oldcxt);
+			return;
+		}
+	}
+	if (list_length(log->entries) >= MA_SENT_MAX)
+	{
+		log->others++;
+		pfree(b.data);
+	}
+	else
+	{
+		e = palloc(sizeof(MaSentEntry));
+		e->text = b.data;
+		e->first_page = e->last_page = page;
+		e->count = 1;
+		log->entries = lappend(log->entries, e);
+	}
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * EXPLAIN ANALYZE: the requests sent, with the values they carried, in the
+ * order first sent: "GET ...?per_page=10&page=3..5 (3 requests)".
+ */
+void
+ma_explain_sent(MaSentLog *log, ExplainState *es)
+{
+	List	   *lines = NIL;
+	ListCell   *lc;
+
+	foreach(lc, log->entries)
+	{
+		MaSentEntry *e = lfirst(lc);
+		StringInfoData b;
+
+		initStringInfo(&b);
+		appendStringInfoString(&b, e->text);
+		if (e->first_page >= 0)
+		{
+			appendStringInfo(&b, "%spage=" INT64_FORMAT,
+							 b.data[b.len - 1] == '?' ? "" : "&", e->first_page);
+			if (e->last_page != e->first_page)
+				appendStringInfo(&b, ".." INT64_FORMAT, e->last_page);
+		}
+		appendStringInfo(&b, " (" INT64_FORMAT " request%s)", e->count,
+						 e->count == 1 ? "" : "s");
+		lines = lappend(lines, b.data);
+	}
+	if (log->others > 0)
+		lines = lappend(lines, psprintf("(" INT64_FORMAT " more requests)",
+										log->others));
+	if (lines == NIL)
+		return;
+	if (es->format == EXPLAIN_FORMAT_TEXT)
+	{
+		foreach(lc, lines)
+			ExplainPropertyText("Request sent", (char *) lfirst(lc), es);
+	}
+	else
+		ExplainPropertyList("Requests sent", lines, es);
 }

@@ -23,6 +23,8 @@
  * twice whatever the base.  A server may answer a page past the end with
  * the last page again: from offset 2 on, a page with no job not seen before
  * ends the listing, so it is bounded whatever the server does with offsets.
+ * A 400 at offset 0 is remembered with the connection: the next listings
+ * start at offset 1, one request less.
  *
  * Ownership: every cJSON here is malloc'd and hangs off the scan's run
  * context, whose reset callback frees it (rescan, end, error).
@@ -86,6 +88,7 @@ typedef struct MaJobScan
 	const char *project_id;
 	int			page_size;		/* of the annotation-jobs listing */
 	int			in_flight;
+	List	   *keys;			/* the JSON keys of the columns filled */
 	bool		need_job;		/* images?per_page=1 for each job */
 	bool		need_stats;		/* tags/stats for each job */
 
@@ -93,6 +96,8 @@ typedef struct MaJobScan
 	MemoryContextCallback run_cb;
 	MaClient   *client;
 	bool		list_all;		/* jobs from annotation-jobs */
+	int64		list_min;		/* ... those with an ID in this range */
+	int64		list_max;
 	MaJobLister lister;
 	List	   *job_ids;		/* else these, as palloc'd int64 */
 	ListCell   *next_id;
@@ -115,7 +120,7 @@ static bool jobs_next(MaScan *scan, MaRowSource *src);
 static void jobs_explain(MaScan *scan, const MaPlanInput *in,
 						 ExplainState *es);
 static void jobs_end(MaScan *scan);
-static List *plan_jobs(const MaPlanInput *in);
+static MaRequestPlan *plan_jobs(const MaPlanInput *in);
 static void free_run(void *arg);
 static void free_current(MaJobScan *js);
 static void ask_ahead(MaJobScan *js);
@@ -204,6 +209,9 @@ ma_job_lister_init(MaJobLister *lister, MaClient *client,
 	lister->project_id = project_id;
 	lister->page_size = page_size;
 	lister->page = -1;			/* the first asked for is offset 0 */
+	/* ... unless this connection's listing was seen to count from 1 */
+	if (client->conn && client->conn->listing_base == 1)
+		lister->page = 0;
 	lister->page_cxt = AllocSetContextCreate(client->cxt,
 											 "modelarts_fdw listing page",
 											 ALLOCSET_SMALL_SIZES);
@@ -286,6 +294,9 @@ ma_job_lister_next(MaJobLister *lister, int64 *job_id)
 			if (ma_client_wait_unless(lister->client, call,
 									  lister->page == 0 ? 400 : 0) == NULL)
 			{
+				/* remembered: the next listings start at offset 1 */
+				if (lister->client->conn)
+					lister->client->conn->listing_base = 1;
 				ma_client_discard(lister->client, call);
 				continue;
 			}
@@ -371,7 +382,7 @@ ma_job_lister_next(MaJobLister *lister, int64 *job_id)
 MaScan *
 ma_job_scan_create(MaConnection *conn, MaResource resource,
 				   const char *project_id, int page_size, int in_flight,
-				   List *keys, bool list_all, MemoryContext cxt)
+				   List *keys, MemoryContext cxt)
 {
 	MaJobScan  *js = MemoryContextAllocZero(cxt, sizeof(MaJobScan));
 
@@ -381,8 +392,7 @@ ma_job_scan_create(MaConnection *conn, MaResource resource,
 	js->project_id = project_id;
 	js->page_size = page_size;
 	js->in_flight = Max(1, in_flight);
-	js->list_all = list_all;
-	ma_job_calls(resource, list_all, keys, &js->need_job, &js->need_stats);
+	js->keys = keys;
 	js->run_cxt = AllocSetContextCreate(cxt, "modelarts_fdw job scan",
 										ALLOCSET_DEFAULT_SIZES);
 	js->run_cb.func = free_run;
@@ -439,6 +449,7 @@ jobs_start(MaScan *scan, const MaPlanInput *in)
 {
 	MaJobScan  *js = (MaJobScan *) scan;
 	MemoryContext oldcxt;
+	MaRequestPlan *plan;
 	ListCell   *lc;
 
 	MemoryContextReset(js->run_cxt);
@@ -451,16 +462,22 @@ jobs_start(MaScan *scan, const MaPlanInput *in)
 	js->entries = NIL;
 	js->job_ids = NIL;
 	js->next_id = NULL;
+	plan = plan_jobs(in);
+	js->list_all = plan->listed;
+	js->list_min = plan->list_min;
+	js->list_max = plan->list_max;
+	ma_job_calls(js->resource, js->list_all, js->keys, &js->need_job,
+				 &js->need_stats);
 	if (js->list_all)
 		ma_job_lister_init(&js->lister, js->client, js->project_id,
 						   js->page_size);
 	else
 	{
-		foreach(lc, plan_jobs(in))
+		foreach(lc, plan->streams)
 		{
 			int64	   *id = palloc(sizeof(int64));
 
-			*id = ((MaPlanValue *) lfirst(lc))->id;
+			*id = ((MaStream *) lfirst(lc))->job->id;
 			js->job_ids = lappend(js->job_ids, id);
 		}
 		js->next_id = list_head(js->job_ids);
@@ -539,6 +556,11 @@ ask_ahead(MaJobScan *js)
 			list_entry = ma_job_lister_next(&js->lister, &job_id);
 			if (list_entry == NULL)
 				break;
+			if (job_id < js->list_min || job_id > js->list_max)
+			{
+				cJSON_Delete(list_entry);
+				continue;
+			}
 		}
 		else
 		{
@@ -580,16 +602,34 @@ ask_ahead(MaJobScan *js)
 static void
 load_job(MaJobScan *js, JobEntry *entry)
 {
+	long		tolerate = js->base.missing_job_empty ? MA_TOLERATE_MISSING_JOB : 0;
+	bool		missing = false;
+
 	js->cur = entry;
 	if (entry->job_call)
 	{
-		(void) ma_client_wait(js->client, entry->job_call);
-		js->job_json = ma_client_take_json(entry->job_call, js->job_cxt);
+		if (ma_client_wait_unless(js->client, entry->job_call, tolerate) == NULL)
+			missing = true;
+		else
+			js->job_json = ma_client_take_json(entry->job_call, js->job_cxt);
 	}
-	if (entry->stats_call)
+	if (entry->stats_call && !missing)
 	{
-		(void) ma_client_wait(js->client, entry->stats_call);
-		js->stats_json = ma_client_take_json(entry->stats_call, js->job_cxt);
+		if (ma_client_wait_unless(js->client, entry->stats_call, tolerate) == NULL)
+			missing = true;
+		else
+			js->stats_json = ma_client_take_json(entry->stats_call, js->job_cxt);
+	}
+	if (missing)
+	{
+		/* missing_job 'empty': no rows */
+		ma_missing_job(&js->base, entry->job_id);
+		if (entry->job_call)
+			ma_client_discard(js->client, entry->job_call);
+		if (entry->stats_call)
+			ma_client_discard(js->client, entry->stats_call);
+		entry->job_call = entry->stats_call = NULL;
+		return;
 	}
 	js->base.jobs_read++;
 
@@ -747,24 +787,47 @@ project_row(MaJobScan *js, const cJSON *list_entry)
 
 /*
  * The jobs given to a scan, as the request plan of images has them (the
- * same rules: duplicates and jobs that disagree with the table option
- * dropped), so that executor and EXPLAIN agree: MaPlanValues.
+ * same rules: duplicates, values no job has and jobs that disagree with the
+ * table option dropped; with none given, the listing, in a range maybe), so
+ * that executor and EXPLAIN agree: one stream per job.
  */
-static List *
+static MaRequestPlan *
 plan_jobs(const MaPlanInput *in)
 {
 	MaPlanInput one = *in;
-	MaRequestPlan *plan;
-	List	   *jobs = NIL;
-	ListCell   *lc;
 
 	one.tag_mode = MA_TAG_TAGGED;
 	one.tags = NIL;
 	one.has_limit = false;
-	plan = ma_plan_requests(&one);
-	foreach(lc, plan->streams)
-		jobs = lappend(jobs, (MaPlanValue *) ((MaStream *) lfirst(lc))->job);
-	return jobs;
+	return ma_plan_requests(&one);
+}
+
+/*
+ * A job that the service says does not exist, under missing_job 'empty':
+ * a WARNING naming it, once per query (the scan lives as long as the
+ * query, rescans included).
+ */
+void
+ma_missing_job(MaScan *scan, int64 job_id)
+{
+	ListCell   *lc;
+	MemoryContext oldcxt;
+	int64	   *id;
+
+	foreach(lc, scan->missing_warned)
+	{
+		if (*(int64 *) lfirst(lc) == job_id)
+			return;
+	}
+	oldcxt = MemoryContextSwitchTo(GetMemoryChunkContext(scan));
+	id = palloc(sizeof(int64));
+	*id = job_id;
+	scan->missing_warned = lappend(scan->missing_warned, id);
+	MemoryContextSwitchTo(oldcxt);
+	ereport(WARNING,
+			(errcode(ERRCODE_FDW_TABLE_NOT_FOUND),
+			 errmsg("labeling job \"" INT64_FORMAT "\" does not exist", job_id),
+			 errdetail("The foreign table's option missing_job is 'empty': the job gives no rows.")));
 }
 
 /*
@@ -778,8 +841,12 @@ jobs_explain(MaScan *scan, const MaPlanInput *in, ExplainState *es)
 	List	   *requests = NIL;
 	List	   *jobs = NIL;
 	ListCell   *lc;
+	MaRequestPlan *plan = plan_jobs(in);
+	bool		need_job,
+				need_stats;
 
-	if (js->list_all)
+	ma_job_calls(js->resource, plan->listed, js->keys, &need_job, &need_stats);
+	if (plan->listed)
 	{
 		StringInfoData path;
 		StringInfoData query;
@@ -788,13 +855,9 @@ jobs_explain(MaScan *scan, const MaPlanInput *in, ExplainState *es)
 		initStringInfo(&query);
 		ma_append_jobs_request(&path, &query, js->project_id, 0, js->page_size);
 		requests = lappend(requests, psprintf("GET %s?%s", path.data, query.data));
-		jobs = list_make1("{each listed job}");
 	}
-	else
-	{
-		foreach(lc, plan_jobs(in))
-			jobs = lappend(jobs, ((MaPlanValue *) lfirst(lc))->text);
-	}
+	foreach(lc, plan->streams)
+		jobs = lappend(jobs, ((MaStream *) lfirst(lc))->job->text);
 
 	foreach(lc, jobs)
 	{
@@ -806,7 +869,7 @@ jobs_explain(MaScan *scan, const MaPlanInput *in, ExplainState *es)
 		{
 			bool		stats = (i == 1);
 
-			if (!(stats ? js->need_stats : js->need_job))
+			if (!(stats ? need_stats : need_job))
 				continue;
 			initStringInfo(&path);
 			initStringInfo(&query);
@@ -819,7 +882,7 @@ jobs_explain(MaScan *scan, const MaPlanInput *in, ExplainState *es)
 		}
 	}
 	ma_explain_requests(requests,
-						js->list_all ? "until a short page" : NULL, es);
+						plan->listed ? "until a short page" : NULL, es);
 }
 
 /* A new empty object appended to js->rows. */

@@ -29,6 +29,17 @@
  *   A page that shares some images with the previous one is an error: the
  *   service's order is not stable.
  *
+ * With no job given, the plan's streams are a template: the scan reads the
+ * annotation-jobs listing a page at a time, and makes the template's
+ * streams for each listed job (in a range, maybe) when the streams before
+ * are done, so that a LIMIT stops the listing too: a preview of 200 rows
+ * is the listing's first page and the first job's first pages.  Without a
+ * LIMIT this costs the pages asked ahead across jobs (the next job's
+ * first pages wait for the current one's last).
+ *
+ * With missing_job 'empty', a job the service says does not exist ends its
+ * streams with no rows (and a WARNING, once per query and job).
+ *
  * Memory is bounded by the pages held (requests_in_flight, plus one for the
  * current stream); each page's tree lives in page_cxt, reset when the next
  * one is taken.
@@ -94,6 +105,8 @@ typedef struct MaImagesScan
 	StreamRun  *runs;
 	int			nruns;
 	int			cur;			/* the stream being delivered */
+	bool		listing;		/* streams made per job of the listing */
+	MaJobLister lister;
 	List	   *slots;			/* PageSlot, in delivery order */
 	int64		skip_remaining; /* rows still to drop (OFFSET) */
 	int64		emit_remaining; /* rows still to return, -1: no limit */
@@ -125,6 +138,8 @@ static void drop_stream_slots(MaImagesScan *is, int stream);
 static bool hash_set_member(const uint64 *set, int size, uint64 h);
 static bool honours_page(MaImagesScan *is, StreamRun *r, const cJSON *images);
 static bool next_row(MaImagesScan *is, MaRowSource *src);
+static bool add_listed_job(MaImagesScan *is);
+static void end_missing_job(MaImagesScan *is, int64 job_id);
 
 static const MaScanMethods images_methods = {
 	images_start,
@@ -173,6 +188,8 @@ free_run(void *arg)
 	is->plan = NULL;
 	is->runs = NULL;
 	is->nruns = 0;
+	is->listing = false;
+	memset(&is->lister, 0, sizeof(is->lister));
 }
 
 /* (Re)start the scan with the values known now. */
@@ -189,12 +206,15 @@ images_start(MaScan *scan, const MaPlanInput *in)
 
 	oldcxt = MemoryContextSwitchTo(is->run_cxt);
 	is->plan = ma_plan_requests(in);
-	is->nruns = list_length(is->plan->streams);
+	is->listing = is->plan->listed;
+	is->nruns = is->listing ? 0 : list_length(is->plan->streams);
 	is->runs = palloc0(sizeof(StreamRun) * Max(is->nruns, 1));
 	foreach(lc, is->plan->streams)
 	{
 		StreamRun  *r = &is->runs[i++];
 
+		if (is->listing)
+			break;
 		r->s = lfirst(lc);
 		r->next_request = r->s->first_page;
 		r->last_allowed = -1;
@@ -205,10 +225,60 @@ images_start(MaScan *scan, const MaPlanInput *in)
 	is->emit_remaining = is->plan->limit;
 	is->page_cxt = AllocSetContextCreate(is->run_cxt, "modelarts_fdw page",
 										 ALLOCSET_DEFAULT_SIZES);
-	if (is->nruns > 0)
+	if (is->plan->streams != NIL)
 		is->client = ma_client_create(is->conn, is->in_flight,
 									  &scan->counters, is->run_cxt);
+	if (is->listing && is->client)
+		ma_job_lister_init(&is->lister, is->client, is->project_id,
+						   is->plan->list_page_size);
 	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * The streams of the next job of the listing whose ID is in the plan's
+ * range, made from the plan's template streams; false when the listing
+ * has no more.
+ */
+static bool
+add_listed_job(MaImagesScan *is)
+{
+	MemoryContext oldcxt;
+	cJSON	   *entry;
+	int64		job_id;
+	int			n = list_length(is->plan->streams);
+	MaPlanValue *job;
+	ListCell   *lc;
+
+	if (!is->listing || is->client == NULL)
+		return false;
+	for (;;)
+	{
+		entry = ma_job_lister_next(&is->lister, &job_id);
+		if (entry == NULL)
+			return false;
+		cJSON_Delete(entry);
+		if (job_id >= is->plan->list_min && job_id <= is->plan->list_max)
+			break;
+	}
+
+	oldcxt = MemoryContextSwitchTo(is->run_cxt);
+	job = ma_plan_job(job_id);
+	is->runs = repalloc(is->runs, sizeof(StreamRun) * (is->nruns + n));
+	memset(&is->runs[is->nruns], 0, sizeof(StreamRun) * n);
+	foreach(lc, is->plan->streams)
+	{
+		StreamRun  *r = &is->runs[is->nruns++];
+		MaStream   *s = palloc(sizeof(MaStream));
+
+		memcpy(s, lfirst(lc), sizeof(MaStream));
+		s->job = job;
+		s->job_id = job_id;
+		r->s = s;
+		r->next_request = s->first_page;
+		r->last_allowed = -1;
+	}
+	MemoryContextSwitchTo(oldcxt);
+	return true;
 }
 
 static void
@@ -360,6 +430,8 @@ next_page(MaImagesScan *is)
 	{
 		PageSlot   *head;
 
+		if (is->cur >= is->nruns && add_listed_job(is))
+			continue;
 		if (is->cur >= is->nruns)
 		{
 			/*
@@ -550,12 +622,21 @@ take_page(MaImagesScan *is, PageSlot *slot)
 	char	   *slot_path;
 	char	   *slot_query;
 
-	(void) ma_client_wait(is->client, slot->call);
-
 	/* the previous page's rows are all out: free it before the next */
 	is->page_json = NULL;
 	is->cur_image = NULL;
 	MemoryContextReset(is->page_cxt);
+
+	if (ma_client_wait_unless(is->client, slot->call,
+							  is->base.missing_job_empty ?
+							  MA_TOLERATE_MISSING_JOB : 0) == NULL)
+	{
+		/* missing_job 'empty': the job has no rows */
+		ma_client_discard(is->client, slot->call);
+		pfree(slot);
+		end_missing_job(is, s->job_id);
+		return;
+	}
 	json = ma_client_take_json(slot->call, is->page_cxt);
 	is->page_json = json;
 
@@ -782,6 +863,22 @@ hash_set_member(const uint64 *set, int size, uint64 h)
 			return true;
 	}
 	return false;
+}
+
+/* End every stream of a job that does not exist, with a WARNING. */
+static void
+end_missing_job(MaImagesScan *is, int64 job_id)
+{
+	int			i;
+
+	ma_missing_job(&is->base, job_id);
+	for (i = 0; i < is->nruns; i++)
+	{
+		if (is->runs[i].s->job_id != job_id || is->runs[i].ended)
+			continue;
+		is->runs[i].ended = true;
+		drop_stream_slots(is, i);
+	}
 }
 
 /* Cancel and forget the slots of a stream that ended. */

@@ -47,7 +47,7 @@ is(scalar(grep { / 200$/ } @log), scalar(@log), 'AK/SK: the emulator accepted ev
 # wrong secret key: the emulator's 401 ModelArts.0211, said plainly
 psql_ok($db, "ALTER USER MAPPING FOR CURRENT_USER SERVER ma OPTIONS (SET secret_key '$BAD_SK')");
 my $err = psql_fails($db, "SELECT count(*) FROM images WHERE data_annotation_id = 282 AND tag_name = 'cat'");
-like($err, qr/ERROR:  HV000: signature rejected: check access_key and secret_key and the machine's clock/,
+like($err, qr/ERROR:  HV000: signature rejected by ModelArts\n.*HINT:  Check the user mapping's access_key and secret_key, and the machine's clock\./s,
 	'wrong secret_key: "signature rejected"');
 like($err, qr/DETAIL:  ModelArts answered HTTP 401, ModelArts\.0211/, 'wrong secret_key: the API code in the detail');
 unlike($err, qr/\Q$BAD_SK\E|\Q$SK\E/, 'wrong secret_key: no secret key in the error');
@@ -57,7 +57,7 @@ unlike($err, qr/Signature=|\b[0-9a-f]{64}\b(?<!e3b0c44298fc1c149afbf4c8996fb9242
 # wrong access key
 psql_ok($db, "ALTER USER MAPPING FOR CURRENT_USER SERVER ma OPTIONS (SET secret_key '$SK', SET access_key 'AKNOTKNOWN')");
 $err = psql_fails($db, "SELECT count(*) FROM images WHERE data_annotation_id = 282 AND tag_name = 'cat'");
-like($err, qr/ERROR:  HV000: access key refused: check access_key and secret_key\n/, 'unknown access_key: "access key refused"');
+like($err, qr/ERROR:  HV000: access key refused by ModelArts\n.*HINT:  Check the user mapping's access_key and secret_key\.\n/s, 'unknown access_key: "access key refused"');
 like($err, qr/DETAIL:  ModelArts answered HTTP 401, ModelArts\.0208: unknown access key/, 'unknown access_key: the API\'s reason');
 stop_emu($emu);
 
