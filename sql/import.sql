@@ -10,6 +10,14 @@ SELECT c.relname, string_agg(a.attname || ' ' || format_type(a.atttypid, a.attty
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
 WHERE n.nspname = 'ma_all' GROUP BY 1 ORDER BY 1;
+-- every table and column carries a comment: what it holds, where from
+SELECT c.relname, obj_description(c.oid, 'pg_class')
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'ma_all' ORDER BY 1;
+SELECT c.relname, a.attname, col_description(c.oid, a.attnum)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+WHERE n.nspname = 'ma_all' ORDER BY 1, a.attnum;
 -- nothing was asked of the service
 SELECT * FROM emulator_requests();
 
@@ -30,12 +38,23 @@ CREATE SCHEMA ma_rest;
 IMPORT FOREIGN SCHEMA modelarts EXCEPT (annotation_images) FROM SERVER ma INTO ma_rest;
 SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname IN ('ma_some', 'ma_rest') ORDER BY 1, 2;
+-- with their comments
+SELECT n.nspname, count(*) AS columns, count(col_description(c.oid, a.attnum)) AS commented,
+       count(DISTINCT obj_description(c.oid, 'pg_class')) AS table_comments
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+WHERE n.nspname IN ('ma_some', 'ma_rest') GROUP BY 1 ORDER BY 1;
 
 -- "jobs": one table per labeling job, named after the job, bound to it
 CREATE SCHEMA bi;
 IMPORT FOREIGN SCHEMA jobs FROM SERVER ma INTO bi;
 \det+ bi.*
 SELECT * FROM emulator_requests();
+SELECT c.relname, obj_description(c.oid, 'pg_class'),
+       count(*) AS columns, count(col_description(c.oid, a.attnum)) AS commented
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+WHERE n.nspname = 'bi' GROUP BY c.oid, 1 ORDER BY 1;
 -- queried straight away: no condition needed, the table option names the job
 SELECT count(*), count(DISTINCT image_id), count(tag_name) FROM bi.street_signs;
 SELECT tag_name, count(*) FROM bi.cats_and_dogs WHERE tag_name IN ('cat', 'dog') GROUP BY 1 ORDER BY 1;

@@ -15,16 +15,29 @@
  * LIMIT TO and EXCEPT are applied here as well as by the core, so that the
  * tables left out are never described.
  *
+ * Every table and column created gets a comment (what it holds, the API
+ * field it comes from), for catalog browsers.  The callback only returns
+ * CREATE FOREIGN TABLE commands, which the core runs as subcommands once it
+ * returns; the comments wait in "pending" until a ProcessUtility hook sees
+ * each table created (ma_import_utility_hook).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include <cjson/cJSON.h>
 
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "commands/comment.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "tcop/utility.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
 
 #include "modelarts_fdw.h"
 
@@ -34,6 +47,7 @@ typedef struct MaImportTable
 	const char *name;
 	const char *resource;
 	const char *columns;
+	const char *comment;
 } MaImportTable;
 
 #define IMAGES_COLUMNS \
@@ -42,21 +56,91 @@ typedef struct MaImportTable
 	"create_time timestamptz"
 
 static const MaImportTable resource_tables[] = {
-	{"annotation_images", "images", IMAGES_COLUMNS},
+	{"annotation_images", "images", IMAGES_COLUMNS,
+		"Images of the labeling jobs (GET /v1/{project_id}/data-annotations/{job}/images): one row per image and distinct tag, "
+	"the jobs of WHERE data_annotation_id = ..., or else every job of the annotation-jobs listing"},
 	{"annotation_projects", "projects",
 		"data_annotation_id bigint, project_name text, project_desc text, "
 		"project_type int, create_time timestamptz, version_num int, "
 		"data_path text, image_count bigint, tagged_count bigint, "
-	"untagged_count bigint"},
+		"untagged_count bigint",
+	"Labeling jobs, one row each (GET /v1/{project_id}/annotation-jobs, the images call and tags/stats)"},
 	{"annotation_versions", "versions",
 		"data_annotation_id bigint, version_id text, version_name text, "
 		"version_desc text, file_count bigint, status int, "
-	"create_time timestamptz"},
+		"create_time timestamptz",
+	"Dataset versions of the labeling jobs, one row each (the images call's versions)"},
 	{"annotation_tags", "tags",
-	"data_annotation_id bigint, tag_name text, image_count bigint"},
+		"data_annotation_id bigint, tag_name text, image_count bigint",
+	"Tags of the labeling jobs with their image counts (GET .../data-annotations/{job}/tags/stats)"},
+	{NULL, NULL, NULL, NULL}
+};
+
+/* What each column of the resource tables holds, and where from. */
+typedef struct MaColumnComment
+{
+	const char *resource;
+	const char *column;
+	const char *comment;
+}			MaColumnComment;
+
+static const MaColumnComment column_comments[] = {
+	{"images", "data_annotation_id", "Labeling job ID: the job of the images call (the listing's dls_prj_id when no job is given)"},
+	{"images", "image_id", "Image ID (images[].image_id)"},
+	{"images", "image_name", "File name of the image (images[].image_name)"},
+	{"images", "url", "URL of the image in OBS (images[].url)"},
+	{"images", "width", "Width in pixels (images[].size[0])"},
+	{"images", "height", "Height in pixels (images[].size[1])"},
+	{"images", "tag_name", "One tag of the image, one row per distinct tag; NULL for an untagged image (images[].tags[].name)"},
+	{"images", "tags", "Every distinct tag of the image (images[].tags[].name)"},
+	{"images", "annotations", "The image's annotations as the API gives them (images[].tags)"},
+	{"images", "create_time", "When the image was added (images[].create_time, milliseconds since 1970)"},
+	{"projects", "data_annotation_id", "Labeling job ID (annotation-jobs dls_prj_id)"},
+	{"projects", "project_name", "Name of the labeling job (name, project_name)"},
+	{"projects", "project_desc", "Description of the labeling job (description, project_desc)"},
+	{"projects", "project_type", "Job type: 0 image classification, 1 object detection (project_type)"},
+	{"projects", "create_time", "When the job was created (create_time)"},
+	{"projects", "version_num", "Number of dataset versions (version_num)"},
+	{"projects", "data_path", "OBS path of the job's data (path, data_path)"},
+	{"projects", "image_count", "Number of images (progress_detail.total_count, or tags/stats)"},
+	{"projects", "tagged_count", "Number of tagged images (progress_detail.has_tag_count, or tags/stats)"},
+	{"projects", "untagged_count", "Number of untagged images (progress_detail.not_tag_count, or tags/stats)"},
+	{"versions", "data_annotation_id", "Labeling job ID the version belongs to"},
+	{"versions", "version_id", "Dataset version ID (versions[].version_id)"},
+	{"versions", "version_name", "Version name, such as V001 (versions[].version_name)"},
+	{"versions", "version_desc", "Version description (versions[].version_desc)"},
+	{"versions", "file_count", "Number of files in the version (versions[].file_count)"},
+	{"versions", "status", "Version status code (versions[].status)"},
+	{"versions", "create_time", "When the version was made (versions[].create_time)"},
+	{"tags", "data_annotation_id", "Labeling job ID the tag belongs to"},
+	{"tags", "tag_name", "Tag name (tags/stats tag_count[].tag)"},
+	{"tags", "image_count", "Number of images with the tag (tags/stats tag_count[].count)"},
 	{NULL, NULL, NULL}
 };
 
+/* A table IMPORT FOREIGN SCHEMA is creating, and its comments. */
+typedef struct PendingComment
+{
+	char	   *table;
+	char	   *comment;
+	const char *resource;		/* its columns' comments: column_comments */
+} PendingComment;
+
+/* The tables of the IMPORT being run, in the context that holds them */
+static List *pending_comments = NIL;
+static Oid	pending_namespace = InvalidOid;
+static MemoryContextCallback pending_cb;
+static ProcessUtility_hook_type prev_utility_hook = NULL;
+
+static void note_comment(const char *table, const char *resource,
+						 const char *comment);
+static void forget_pending(void *arg);
+static void ma_import_utility_hook(PlannedStmt *pstmt, const char *queryString,
+								   bool readOnlyTree,
+								   ProcessUtilityContext context,
+								   ParamListInfo params,
+								   QueryEnvironment *queryEnv,
+								   DestReceiver *dest, QueryCompletion *qc);
 static bool table_wanted(ImportForeignSchemaStmt *stmt, const char *name);
 static List *import_resources(ImportForeignSchemaStmt *stmt,
 							  const char *server);
@@ -75,6 +159,13 @@ ma_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 {
 	ForeignServer *server = GetForeignServer(serverOid);
 	const char *qserver = quote_identifier(server->servername);
+
+	/* the comments of an IMPORT that failed go; this one's come */
+	pending_comments = NIL;
+	pending_namespace = get_namespace_oid(stmt->local_schema, true);
+	pending_cb.func = forget_pending;
+	pending_cb.arg = NULL;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &pending_cb);
 
 	if (stmt->options != NIL)
 		ereport(ERROR,
@@ -133,6 +224,8 @@ import_resources(ImportForeignSchemaStmt *stmt, const char *server)
 	{
 		if (!table_wanted(stmt, t->name))
 			continue;
+		note_comment(t->name, t->resource,
+					 t->comment);
 		commands = lappend(commands,
 						   psprintf("CREATE FOREIGN TABLE %s (%s) SERVER %s OPTIONS (resource %s)",
 									quote_identifier(t->name), t->columns, server,
@@ -168,9 +261,11 @@ import_jobs(ImportForeignSchemaStmt *stmt, Oid serverOid, const char *server)
 	{
 		const cJSON *name = cJSON_GetObjectItemCaseSensitive(job, "name");
 		char	   *table;
+		char	   *job_name;
 
 		table = safe_table_name(cJSON_IsString(name) ? name->valuestring : "",
 								id);
+		job_name = ma_server_text(cJSON_IsString(name) ? name->valuestring : "");
 		cJSON_Delete(job);
 
 		/*
@@ -183,8 +278,13 @@ import_jobs(ImportForeignSchemaStmt *stmt, Oid serverOid, const char *server)
 							 NAMEDATALEN - 1 - 21, table, id);
 		names = lappend(names, makeString(table));
 		if (table_wanted(stmt, table))
+		{
+			note_comment(table, "images",
+						 psprintf("Images of labeling job \"%s\" (ID " INT64_FORMAT ", the table option data_annotation_id), one row per image and distinct tag",
+								  job_name, id));
 			commands = lappend(commands,
 							   create_images_table(table, server, id));
+		}
 	}
 	ma_client_destroy(client);
 	return commands;
@@ -239,4 +339,99 @@ create_images_table(const char *table, const char *server, int64 id)
 	return psprintf("CREATE FOREIGN TABLE %s (" IMAGES_COLUMNS ") SERVER %s "
 					"OPTIONS (resource 'images', data_annotation_id %s)",
 					quote_identifier(table), server, quote_literal_cstr(idtext));
+}
+
+/*
+ * Remember the comments of a table the import creates, in the current
+ * memory context (the statement's), until the hook sees the table created.
+ */
+static void
+note_comment(const char *table, const char *resource, const char *comment)
+{
+	PendingComment *pc = palloc(sizeof(PendingComment));
+
+	pc->table = pstrdup(table);
+	pc->comment = pstrdup(comment);
+	pc->resource = resource;
+	pending_comments = lappend(pending_comments, pc);
+}
+
+/* The statement's memory goes: so do the pending comments */
+static void
+forget_pending(void *arg)
+{
+	pending_comments = NIL;
+	pending_namespace = InvalidOid;
+}
+
+/*
+ * Install the hook that comments the tables of IMPORT FOREIGN SCHEMA: at
+ * library load, which comes before the core runs the commands the import
+ * returns.
+ */
+void
+ma_import_init(void)
+{
+	prev_utility_hook = ProcessUtility_hook;
+	ProcessUtility_hook = ma_import_utility_hook;
+}
+
+/*
+ * After a CREATE FOREIGN TABLE that the core runs for our import (a
+ * subcommand naming a pending table in the import's schema), set the
+ * comments of the table and of its columns.
+ */
+static void
+ma_import_utility_hook(PlannedStmt *pstmt, const char *queryString,
+					   bool readOnlyTree, ProcessUtilityContext context,
+					   ParamListInfo params, QueryEnvironment *queryEnv,
+					   DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+	PendingComment *found = NULL;
+	ListCell   *lc;
+
+	if (prev_utility_hook)
+		prev_utility_hook(pstmt, queryString, readOnlyTree, context, params,
+						  queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+
+	if (pending_comments == NIL || context != PROCESS_UTILITY_SUBCOMMAND ||
+		!IsA(parsetree, CreateForeignTableStmt))
+		return;
+	foreach(lc, pending_comments)
+	{
+		PendingComment *pc = lfirst(lc);
+
+		if (strcmp(pc->table,
+				   ((CreateForeignTableStmt *) parsetree)->base.relation->relname) == 0)
+			found = pc;
+	}
+	if (found == NULL)
+		return;
+
+	{
+		Oid			relid;
+		const MaColumnComment *cc;
+
+		/* see the table just created */
+		CommandCounterIncrement();
+		relid = get_relname_relid(found->table, pending_namespace);
+		if (!OidIsValid(relid))
+			return;
+		CreateComments(relid, RelationRelationId, 0, found->comment);
+		for (cc = column_comments; cc->resource; cc++)
+		{
+			AttrNumber	attnum;
+
+			if (strcmp(cc->resource, found->resource) != 0)
+				continue;
+			attnum = get_attnum(relid, cc->column);
+			if (attnum != InvalidAttrNumber)
+				CreateComments(relid, RelationRelationId, attnum, cc->comment);
+		}
+	}
+	pending_comments = list_delete_ptr(pending_comments, found);
 }

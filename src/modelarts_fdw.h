@@ -310,6 +310,7 @@ extern void ma_job_calls(MaResource resource, bool list_all, List *keys,
 /* in import.c */
 extern List *ma_import_foreign_schema(ImportForeignSchemaStmt *stmt,
 									  Oid serverOid);
+extern void ma_import_init(void);
 
 /* in connection.c */
 
