@@ -34,8 +34,9 @@
  * streams for each listed job (in a range, maybe) when the streams before
  * are done, so that a LIMIT stops the listing too: a preview of 200 rows
  * is the listing's first page and the first job's first pages.  Without a
- * LIMIT this costs the pages asked ahead across jobs (the next job's
- * first pages wait for the current one's last).
+ * LIMIT, once every stream known has asked what it can, the next job's
+ * streams are made (a listing page waited for, one in page_size jobs) and
+ * their first pages asked while the window has room.
  *
  * With missing_job 'empty', a job the service says does not exist ends its
  * streams with no rows (and a WARNING, once per query and job).
@@ -484,9 +485,20 @@ fill_window(MaImagesScan *is)
 	int			i;
 	bool		limited = is->plan->limit >= 0;
 
-	for (i = is->cur; i < is->nruns; i++)
+	for (i = is->cur;; i++)
 	{
-		StreamRun  *r = &is->runs[i];
+		StreamRun  *r;
+
+		/*
+		 * Every stream asked what it can, and room is left: without a
+		 * LIMIT, the next job of the listing, whose first pages every
+		 * scan reads anyway.
+		 */
+		if (i >= is->nruns &&
+			(limited || list_length(is->slots) >= is->in_flight ||
+			 !add_listed_job(is)))
+			return;
+		r = &is->runs[i];
 
 		if (i == is->cur && limited)
 		{
