@@ -78,6 +78,18 @@ SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.rel
 WHERE n.nspname IN ('bi_some', 'bi_rest') ORDER BY 1, 2;
 SELECT * FROM emulator_requests();
 
+-- two imports run from one function (one memory context): both commented
+DO $$ BEGIN
+  CREATE SCHEMA ma_x1;
+  CREATE SCHEMA ma_x2;
+  EXECUTE 'IMPORT FOREIGN SCHEMA modelarts LIMIT TO (annotation_tags) FROM SERVER ma INTO ma_x1';
+  EXECUTE 'IMPORT FOREIGN SCHEMA modelarts LIMIT TO (annotation_tags) FROM SERVER ma INTO ma_x2';
+END $$;
+SELECT obj_description('ma_x1.annotation_tags'::regclass, 'pg_class') =
+       obj_description('ma_x2.annotation_tags'::regclass, 'pg_class') AS same_comment,
+       col_description('ma_x2.annotation_tags'::regclass, 2) AS tag_name;
+DROP SCHEMA ma_x1, ma_x2 CASCADE;
+
 -- errors: an unknown remote schema, an option
 IMPORT FOREIGN SCHEMA images FROM SERVER ma INTO bi_some;
 IMPORT FOREIGN SCHEMA modelarts FROM SERVER ma INTO bi_some OPTIONS (import_default 'true');

@@ -126,10 +126,10 @@ typedef struct PendingComment
 	const char *resource;		/* its columns' comments: column_comments */
 } PendingComment;
 
-/* The tables of the IMPORT being run, in the context that holds them */
+/* The tables of the IMPORT being run, and the context that holds them */
 static List *pending_comments = NIL;
 static Oid	pending_namespace = InvalidOid;
-static MemoryContextCallback pending_cb;
+static MemoryContext pending_cxt = NULL;
 static ProcessUtility_hook_type prev_utility_hook = NULL;
 
 static void note_comment(const char *table, const char *resource,
@@ -160,12 +160,21 @@ ma_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 	ForeignServer *server = GetForeignServer(serverOid);
 	const char *qserver = quote_identifier(server->servername);
 
-	/* the comments of an IMPORT that failed go; this one's come */
-	pending_comments = NIL;
-	pending_namespace = get_namespace_oid(stmt->local_schema, true);
-	pending_cb.func = forget_pending;
-	pending_cb.arg = NULL;
-	MemoryContextRegisterResetCallback(CurrentMemoryContext, &pending_cb);
+	/*
+	 * The comments of an IMPORT that failed go; this one's come, and go
+	 * with the memory that holds them (a callback of its own for each
+	 * import, so that the same context may hold several).
+	 */
+	{
+		MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
+
+		pending_comments = NIL;
+		pending_namespace = get_namespace_oid(stmt->local_schema, true);
+		pending_cxt = CurrentMemoryContext;
+		cb->func = forget_pending;
+		cb->arg = CurrentMemoryContext;
+		MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
+	}
 
 	if (stmt->options != NIL)
 		ereport(ERROR,
@@ -356,12 +365,15 @@ note_comment(const char *table, const char *resource, const char *comment)
 	pending_comments = lappend(pending_comments, pc);
 }
 
-/* The statement's memory goes: so do the pending comments */
+/* The statement's memory goes: so do the pending comments it holds */
 static void
 forget_pending(void *arg)
 {
+	if (arg != pending_cxt)
+		return;
 	pending_comments = NIL;
 	pending_namespace = InvalidOid;
+	pending_cxt = NULL;
 }
 
 /*
