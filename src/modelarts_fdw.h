@@ -91,7 +91,6 @@ typedef enum MaIdMode
 	MA_ID_NONE,					/* nothing: every job of the listing */
 	MA_ID_TABLE,				/* the table option alone */
 	MA_ID_EQ,					/* values: id_exprs (=, IN, = ANY, OR) */
-	MA_ID_ANY,					/* (kept for the plan input: as MA_ID_EQ) */
 	MA_ID_RANGE					/* bounds: jobs of the listing in a range */
 } MaIdMode;
 
@@ -101,7 +100,6 @@ typedef enum MaIdMode
  */
 #define MA_IDV_ARRAY		0x01
 #define MA_IDV_NULL_ALL		0x02
-
 
 /* What the pushed tag_name condition asks for. */
 typedef enum MaTagMode
@@ -183,7 +181,7 @@ typedef struct MaStream
 typedef struct MaPlanInput
 {
 	MaIdMode	id_mode;
-	List	   *jobs;			/* MaPlanValue, for MA_ID_EQ and MA_ID_ANY */
+	List	   *jobs;			/* MaPlanValue, for MA_ID_EQ */
 	bool		list_jobs;		/* the jobs of the listing (no job given) */
 	int64		list_min;		/* ... those from list_min to list_max */
 	int64		list_max;
@@ -288,6 +286,10 @@ extern void ma_explain_request_plan(const MaRequestPlan *plan,
 									struct ExplainState *es);
 extern void ma_explain_requests(List *requests, const char *paging,
 								struct ExplainState *es);
+struct MaSentLog;
+extern void ma_sent_log_add(struct MaSentLog *log, const char *path,
+							const char *query);
+extern void ma_explain_sent(struct MaSentLog *log, struct ExplainState *es);
 
 /* in option.c */
 extern void ma_get_server_options(ForeignServer *server, MaServerOptions *opts);
@@ -459,9 +461,6 @@ typedef struct MaSentEntry
 	int64		count;
 } MaSentEntry;
 
-extern void ma_sent_log_add(MaSentLog *log, const char *path,
-							const char *query);
-extern void ma_explain_sent(MaSentLog *log, struct ExplainState *es);
 
 typedef enum MaCallState
 {

@@ -269,7 +269,7 @@ ma_plan_requests(const MaPlanInput *in)
 			all_known = false;
 		}
 	}
-	else if (in->id_mode == MA_ID_EQ || in->id_mode == MA_ID_ANY)
+	else if (in->id_mode == MA_ID_EQ)
 	{
 		foreach(lc, in->jobs)
 		{
@@ -353,7 +353,7 @@ ma_plan_requests(const MaPlanInput *in)
 	if (plan->streams == NIL)
 	{
 		plan->none = jobs == NIL && in->has_table_id &&
-			(in->id_mode == MA_ID_EQ || in->id_mode == MA_ID_ANY ||
+			(in->id_mode == MA_ID_EQ ||
 			 in->list_jobs) ?
 			"the condition and the table option name different jobs" :
 			"no value to ask for";
