@@ -93,6 +93,18 @@ SELECT * FROM emulator_requests();
 SELECT count(*) FROM annotation_versions;
 SELECT count(*) FROM annotation_tags;
 SELECT * FROM emulator_requests();
+-- ... unless require_job_filter says otherwise; a join still runs
+ALTER FOREIGN TABLE annotation_tags OPTIONS (ADD require_job_filter 'true');
+SELECT try_query('SELECT count(*) FROM annotation_tags');
+SELECT count(*) FROM annotation_tags WHERE data_annotation_id = 285;
+SELECT count(*) FROM (VALUES (283::bigint)) v(id)
+  JOIN annotation_tags t ON t.data_annotation_id = v.id;
+ALTER FOREIGN TABLE annotation_tags OPTIONS (DROP require_job_filter);
+SELECT * FROM emulator_requests();
+-- EXPLAIN ANALYZE of a job-level table read from the listing
+EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT version_name FROM annotation_versions WHERE data_annotation_id BETWEEN 283 AND 290;
+SELECT * FROM emulator_requests();
 
 -- 3. data_annotation_id: each shape, rows and requests
 SELECT same_rows('data_annotation_id = 283');
