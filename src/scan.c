@@ -461,7 +461,14 @@ next_page(MaImagesScan *is)
 				r->hint_broken = true;
 				continue;
 			}
-			/* nothing more to ask of the current stream: the next one */
+			/*
+			 * Nothing more to ask of the current stream: the next one.  Its
+			 * image IDs go (a scan of the listing may run many streams).
+			 */
+			if (r->prev_ids)
+				pfree(r->prev_ids);
+			r->prev_ids = NULL;
+			r->nprev = 0;
 			is->cur++;
 			continue;
 		}
