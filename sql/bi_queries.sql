@@ -135,6 +135,19 @@ SELECT image_name FROM annotation_images WHERE data_annotation_id = 283 OR data_
 -- a float8 too large to name one bigint stays a local filter
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT image_name FROM annotation_images WHERE data_annotation_id = 1e300::float8;
+-- a numeric or text parameter, as drivers bind a BigDecimal or a string
+PREPARE num_id(numeric) AS SELECT count(*) FROM annotation_images WHERE data_annotation_id = $1;
+PREPARE txt_id(text) AS SELECT count(*) FROM annotation_images WHERE data_annotation_id::text = $1;
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE num_id(283.0);
+EXECUTE num_id(283.0);
+EXECUTE num_id(283.25);
+EXECUTE txt_id('283');
+EXECUTE txt_id('+283');
+SELECT * FROM emulator_requests();
+RESET plan_cache_mode;
+DEALLOCATE num_id;
+DEALLOCATE txt_id;
 -- ranges: one value is that job; wider, the listing filtered by the range
 SELECT same_rows('data_annotation_id BETWEEN 283 AND 283');
 SELECT * FROM emulator_requests();
