@@ -199,6 +199,15 @@ SELECT * FROM emulator_requests();
 EXECUTE nd_id(285);
 EXECUTE nd_id(NULL);
 SELECT * FROM emulator_requests();
+-- under require_job_filter, a NULL there is refused when the scan starts
+ALTER FOREIGN TABLE annotation_images OPTIONS (ADD require_job_filter 'true');
+PREPARE opt_id_req(bigint) AS SELECT count(*) FROM annotation_images
+  WHERE (data_annotation_id = $1 OR $1 IS NULL) AND tag_name = 'x';
+EXECUTE opt_id_req(285);
+SELECT try_query('EXECUTE opt_id_req(NULL)');
+DEALLOCATE opt_id_req;
+ALTER FOREIGN TABLE annotation_images OPTIONS (DROP require_job_filter);
+SELECT * FROM emulator_requests();
 RESET plan_cache_mode;
 -- the same rows as the plain conditions
 SELECT (SELECT count(*) FROM local_images WHERE data_annotation_id = 283 AND tag_name = 'car') AS car,
