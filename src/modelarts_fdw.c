@@ -175,6 +175,7 @@ void
 _PG_init(void)
 {
 	ma_json_init();
+	ma_perimeter_init();
 }
 
 /*
