@@ -473,10 +473,14 @@ ma_check_perimeter(MaConnection *conn, const char *server)
  * callers' addresses) while the credentials given are never checked:
  * that is a superuser's decision (password_required 'false').
  *
- * The request is the first page of the jobs listing, without any
+ * The request is a page of one job of the jobs listing (offset 1, which
+ * every service accepts; see resource.c on offset 0), without any
  * authentication header, sent over the connection's own transport (so
  * through its proxy and TLS settings).  401 or 403 passes; any other status
- * is refused; a transport failure is reported as such.
+ * (a 400 too: the request was looked at without credentials) is refused; a
+ * transport failure is reported as such.  It costs one request per
+ * connection: per backend and user mapping, again after the server or the
+ * mapping changes.
  */
 void
 ma_check_auth_demanded(MaConnection *conn)
@@ -496,7 +500,7 @@ ma_check_auth_demanded(MaConnection *conn)
 	initStringInfo(&url);
 	appendStringInfo(&url, "%s/v1/", endpoint);
 	ma_append_encoded(&url, conn->server.project_id);
-	appendStringInfoString(&url, "/annotation-jobs?offset=0&limit=1");
+	appendStringInfoString(&url, "/annotation-jobs?offset=1&limit=1");
 	ma_http_request_init(&req, cxt, "GET", url.data, NIL, NULL);
 	ma_transport_perform(conn->transport, &req, conn->server.request_timeout_ms);
 	MemoryContextSwitchTo(oldcxt);
