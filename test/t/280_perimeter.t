@@ -14,6 +14,7 @@ use EmulatorTest;
 use FdwTest;
 use IO::Socket::INET;
 use IPC::Run ();
+use MIME::Base64 ();
 use JSON::PP;
 use POSIX qw(:sys_wait_h);
 use Test::More;
@@ -310,6 +311,24 @@ for my $mode (qw(html json bare notjson redirect)) {
 # where the body is quoted, the echo was there and was cut out
 is_deeply([ grep { !$hits{$_} } sort keys %hits ],
 	[], 'each quoting path showed the echo with "[redacted]" in its place');
+
+# ---- proxy credentials come from the user mapping ----
+{
+	my $page = '{"is_success":true,"project_id":282,"project_name":"p","image_count":0,"images":[]}';
+	my $px = capture_start(
+		"HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
+		"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " . length($page) . "\r\n\r\n$page");
+	psql_ok($db, "ALTER SERVER mine OPTIONS (SET endpoint 'http://modelarts.invalid', ADD proxy 'http://127.0.0.1:$px->{port}')");
+	psql_ok($db, "DROP USER MAPPING FOR $u SERVER mine; CREATE USER MAPPING FOR $u SERVER mine OPTIONS (auth_token '$TOKEN', proxy_user 'pu', proxy_password '$PROXY_PW')", user => $u);
+	is(psql_ok($db, sprintf($q, 'mine_images'), user => $u), '0', 'through the proxy: the check (401), then the page');
+	my @r = capture_requests($px);
+	my $basic = 'Basic ' . MIME::Base64::encode_base64("pu:$PROXY_PW", '');
+	is(scalar(@r), 2, 'proxy: two requests went through it');
+	is(scalar(grep { /^GET http:\/\/modelarts\.invalid\/v1\// && /^Proxy-Authorization: \Q$basic\E\r$/m } @r), 2,
+		'proxy: each in proxy form, with proxy_user and proxy_password as Basic credentials');
+	capture_stop($px);
+	psql_ok($db, "ALTER SERVER mine OPTIONS (DROP proxy)");
+}
 
 # ---- transport failures say what happened ----
 psql_ok($db, "ALTER USER MAPPING FOR $u SERVER mine OPTIONS (ADD password_required 'false')");
