@@ -34,7 +34,10 @@
  * allocated.
  *
  * No credential ever reaches a message: errors name the endpoint's base URL
- * and the request's path and query, which carry none.
+ * and the request's path and query, which carry none, and whatever they
+ * quote of the server's answer (error_msg, a body, a Location, libcurl's
+ * error text) goes through ma_redact first (see perimeter.c), which cuts
+ * out the request's secrets however the server echoed them.
  *
  *-------------------------------------------------------------------------
  */
