@@ -20,6 +20,8 @@ use POSIX qw(:sys_wait_h);
 use Test::More;
 
 my $P = project_id();
+my (@scripted, @emus);
+my $main_pid = $$;
 my $TOKEN = 'Sec-Perim-Token-5c0b7e2a91d4';
 my $SK = 'Sec-Perim-SK-3f9a1c7d';
 my $AK = 'AKPERIMTEST000000001';
@@ -118,14 +120,22 @@ sub scripted_start {
 	}
 	my $port = $l->sockport;
 	close $l;
-	return { port => $port, base => "http://127.0.0.1:$port", file => $file, pid => $pid };
+	my $s = { port => $port, base => "http://127.0.0.1:$port", file => $file, pid => $pid };
+	push @scripted, $s;
+	return $s;
 }
 
 sub scripted_stop {
 	my ($s) = @_;
+	return unless $s->{pid};
 	kill 'TERM', $s->{pid};
 	waitpid($s->{pid}, 0);
+	delete $s->{pid};
 }
+
+# a test that dies half-way leaves no server behind (in this process only:
+# the servers' forked children run END blocks too when they exit)
+END { if ($$ == $main_pid) { scripted_stop($_) for @scripted; stop_emu($_) for @emus; } }
 
 # a port where nothing listens
 sub closed_port {
@@ -157,6 +167,7 @@ my $res = http_req('POST', "$emu_auth->{base}/v3/auth/tokens", {
 my $emu_token = $res->{headers}{'x-subject-token'};
 record_secret($emu_token);
 my $emu_open = start_emu('--data', sample_file(), '--access-log', tmpdir() . '/perim-open.log');
+@emus = ($emu_auth, $emu_open);
 
 my $pgport = $ENV{PGPORT};
 my $n_cat = scalar @{ expected_ids((grep { $_->{project_id} == 282 } @{ load_sample()->{jobs} })[0], 'cat') };
