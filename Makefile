@@ -10,7 +10,7 @@ OBJS = src/modelarts_fdw.o src/option.o src/plan.o src/convert.o \
 DATA = sql/modelarts_fdw--0.1.0.sql
 PGFILEDESC = "modelarts_fdw - foreign data wrapper for ModelArts labeling jobs"
 
-REGRESS = setup options row_model conversion pushdown limit_offset errors compare resources join import nonsuperuser
+REGRESS = setup options row_model conversion pushdown limit_offset errors compare resources join import nonsuperuser estimates aggregates
 REGRESS_OPTS = --load-extension=modelarts_fdw
 
 PG_CONFIG ?= pg_config

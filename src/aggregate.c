@@ -119,7 +119,6 @@ typedef struct MaAggInfo
 enum FdwAggPrivateIndex
 {
 	FdwAggPrivateMarker,		/* String "aggregate": see ma_is_aggregate_scan */
-	FdwAggPrivateRtindex,		/* Integer: the foreign table's RT index */
 	FdwAggPrivateJobs,			/* List of String: job IDs */
 	FdwAggPrivateTagMode,		/* Integer: MaTagMode */
 	FdwAggPrivateTags,			/* List of String: tags, UTF-8 */
@@ -321,6 +320,7 @@ grouping_column(Node *expr, SortGroupClause *sgc, Index relid,
 				MaRelInfo *info, int *kind)
 {
 	Var		   *var;
+	Oid			coll = exprCollation(expr);	/* a COLLATE clause's, if any */
 
 	while (expr && IsA(expr, RelabelType))
 		expr = (Node *) ((RelabelType *) expr)->arg;
@@ -331,8 +331,6 @@ grouping_column(Node *expr, SortGroupClause *sgc, Index relid,
 		return false;
 	if (info->tag_attno != 0 && var->varattno == info->tag_attno)
 	{
-		Oid			coll = exprCollation(expr);
-
 		if (sgc->eqop != TextEqualOperator || !OidIsValid(coll) ||
 			!get_collation_isdeterministic(coll))
 			return false;
@@ -594,8 +592,7 @@ ma_aggregate_plan(PlannerInfo *root, RelOptInfo *rel, ForeignPath *best_path,
 	foreach(lc, ai->spec.tags)
 		tags = lappend(tags, makeString(pstrdup(lfirst(lc))));
 
-	fdw_private = list_make5(makeString(pstrdup("aggregate")),
-							 makeInteger(rtindex),
+	fdw_private = list_make4(makeString(pstrdup("aggregate")),
 							 jobs,
 							 makeInteger(ai->spec.tag_mode),
 							 tags);
@@ -628,7 +625,8 @@ ma_aggregate_begin(ForeignScanState *node, int eflags)
 	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
 	List	   *priv = fsplan->fdw_private;
 	EState	   *estate = node->ss.ps.state;
-	int			rtindex = intVal(list_nth(priv, FdwAggPrivateRtindex));
+	/* the table's RT index as setrefs left it (a subquery's is offset) */
+	int			rtindex = bms_next_member(fsplan->fs_relids, -1);
 	RangeTblEntry *rte = exec_rt_fetch(rtindex, estate);
 	Oid			userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
 	MaAggState *st = palloc0(sizeof(MaAggState));
