@@ -592,7 +592,8 @@ extern bool ma_tag_stats_complete(const MaTagStats *stats, const char **why);
 /*
  * What the planner knows of a job from its plan-time calls (estimate.c):
  * its tags/stats, and (asked only when needed) whether it is a
- * classification job.  Owned by the cache: valid until the next call.
+ * classification job.  ma_plan_jobs_stats returns palloc'd copies of the
+ * cached entries; aggregate.c also builds them from a fresh answer.
  */
 typedef struct MaJobStats
 {
