@@ -157,6 +157,8 @@ static bool add_items(Node *expr, Index relid, Oid reloid, MaRelInfo *info,
 					  MaAggInfo *ai);
 static bool tag_matches(const AggSpec *sp, const char *tag);
 static List *compute_groups(const AggSpec *sp, List *stats);
+static int	group_tag_cmp(const ListCell *a, const ListCell *b);
+static List *merge_tag_groups(List *groups);
 static MaJobStats *answer_stats(const cJSON *answer, MaCall *call, int64 job);
 static void fetch_groups(MaAggState *st);
 
@@ -483,7 +485,6 @@ compute_groups(const AggSpec *sp, List *stats)
 		List	   *cells = NIL;
 		int64		rows = 0;
 		int64		images = 0;
-		ListCell   *lc2;
 		int			i;
 
 		for (i = 0; i < js->ntags; i++)
@@ -520,33 +521,7 @@ compute_groups(const AggSpec *sp, List *stats)
 			images = js->untagged;
 
 		if (sp->by_tag)
-		{
-			foreach(lc2, cells)
-			{
-				AggGroup   *c = lfirst(lc2);
-				AggGroup   *same = NULL;
-				ListCell   *lc3;
-
-				if (!sp->by_job)
-				{
-					foreach(lc3, groups)
-					{
-						AggGroup   *g = lfirst(lc3);
-
-						if ((g->tag == NULL && c->tag == NULL) ||
-							(g->tag && c->tag && strcmp(g->tag, c->tag) == 0))
-							same = g;
-					}
-				}
-				if (same)
-				{
-					same->rows += c->rows;
-					same->distinct += c->distinct;
-				}
-				else
-					groups = lappend(groups, c);
-			}
-		}
+			groups = list_concat(groups, cells);
 		else if (sp->by_job)
 		{
 			if (rows > 0)
@@ -567,7 +542,52 @@ compute_groups(const AggSpec *sp, List *stats)
 	}
 	if (!sp->by_tag && !sp->by_job)
 		groups = list_make1(total);
+	else if (sp->by_tag && !sp->by_job && list_length(stats) > 1)
+		groups = merge_tag_groups(groups);
 	return groups;
+}
+
+/* qsort comparator of groups by tag, the untagged group last */
+static int
+group_tag_cmp(const ListCell *a, const ListCell *b)
+{
+	const AggGroup *x = lfirst(a);
+	const AggGroup *y = lfirst(b);
+
+	if (x->tag == NULL || y->tag == NULL)
+		return (x->tag == NULL) - (y->tag == NULL);
+	return strcmp(x->tag, y->tag);
+}
+
+/*
+ * Grouped by tag but not by job: one group per tag over every job, the
+ * counts summed (count(DISTINCT) only gets here for one job: see the
+ * planner).  Sorted, so linear after the sort, however many tags.
+ */
+static List *
+merge_tag_groups(List *groups)
+{
+	List	   *result = NIL;
+	AggGroup   *last = NULL;
+	ListCell   *lc;
+
+	list_sort(groups, group_tag_cmp);
+	foreach(lc, groups)
+	{
+		AggGroup   *g = lfirst(lc);
+
+		if (last != NULL &&
+			((last->tag == NULL && g->tag == NULL) ||
+			 (last->tag && g->tag && strcmp(last->tag, g->tag) == 0)))
+		{
+			last->rows += g->rows;
+			last->distinct += g->distinct;
+			continue;
+		}
+		result = lappend(result, g);
+		last = g;
+	}
+	return result;
 }
 
 ForeignScan *

@@ -80,17 +80,24 @@ ma_read_tag_stats(const cJSON *answer, MaCall *call, MaTagStats *stats)
 	}
 }
 
+/* qsort comparator of tag names (char **) */
+static int
+tag_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
 /*
  * Can the answer be counted on: every tag_count entry a string tag (each
  * once) with a valid count, and both tags_stat counts valid?  If not, *why
- * says what is missing.  Quadratic in the tags, which are few (a labeling
- * job has tens of them).
+ * says what is missing.  The tags are sorted to find one listed twice: a
+ * job may have thousands.
  */
 bool
 ma_tag_stats_complete(const MaTagStats *stats, const char **why)
 {
-	int			i,
-				j;
+	const char **names;
+	int			i;
 
 	if (!stats->has_tagged || !stats->has_untagged)
 	{
@@ -104,22 +111,28 @@ ma_tag_stats_complete(const MaTagStats *stats, const char **why)
 		*why = "a count of \"tags_stat\" is not a whole number";
 		return false;
 	}
+	names = palloc(sizeof(char *) * Max(stats->ntags, 1));
 	for (i = 0; i < stats->ntags; i++)
 	{
 		if (stats->tags[i].tag == NULL || !stats->tags[i].count_valid)
 		{
 			*why = "an entry of \"tag_count\" lacks a string \"tag\" or a whole-number \"count\"";
+			pfree(names);
 			return false;
 		}
-		for (j = 0; j < i; j++)
+		names[i] = stats->tags[i].tag;
+	}
+	qsort(names, stats->ntags, sizeof(char *), tag_name_cmp);
+	for (i = 1; i < stats->ntags; i++)
+	{
+		if (strcmp(names[i - 1], names[i]) == 0)
 		{
-			if (strcmp(stats->tags[i].tag, stats->tags[j].tag) == 0)
-			{
-				*why = "a tag occurs twice in \"tag_count\"";
-				return false;
-			}
+			*why = "a tag occurs twice in \"tag_count\"";
+			pfree(names);
+			return false;
 		}
 	}
+	pfree(names);
 	return true;
 }
 
