@@ -625,9 +625,9 @@ modelartsGetForeignPlan(PlannerInfo *root, RelOptInfo *foreignrel,
 	List	   *fdw_private;
 	List	   *local_exprs;
 	List	   *attrs = NIL;
-	List	   *pushed = info->remote_conds;
-	MaIdMode	id_mode = info->id_mode;
-	Expr	   *id_expr = info->id_expr;
+	List	   *pushed;
+	MaIdMode	id_mode;
+	Expr	   *id_expr;
 	bool		has_limit = false;
 	int			id_idx = -1,
 				tag_idx = -1,
@@ -636,10 +636,13 @@ modelartsGetForeignPlan(PlannerInfo *root, RelOptInfo *foreignrel,
 	int			attnum;
 	ListCell   *lc;
 
-	/* a pushed aggregate: aggregate.c */
+	/* a pushed aggregate (its fdw_private is not a MaRelInfo): aggregate.c */
 	if (IS_UPPER_REL(foreignrel))
 		return ma_aggregate_plan(root, foreignrel, best_path, tlist,
 								 outer_plan);
+	pushed = info->remote_conds;
+	id_mode = info->id_mode;
+	id_expr = info->id_expr;
 
 	/*
 	 * A parameterized path: the join clause on data_annotation_id gives the
@@ -744,8 +747,8 @@ modelartsBeginForeignScan(ForeignScanState *node, int eflags)
 	List	   *priv = fsplan->fdw_private;
 	MaScanState *st = palloc0(sizeof(MaScanState));
 	EState	   *estate = node->ss.ps.state;
-	RangeTblEntry *rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
-	Oid			userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+	RangeTblEntry *rte;
+	Oid			userid;
 	ForeignTable *table;
 	MaServerOptions sopts;
 	MaTableOptions topts;
@@ -755,12 +758,15 @@ modelartsBeginForeignScan(ForeignScanState *node, int eflags)
 	int			in_flight;
 	int			idx;
 
+	/* a pushed aggregate (scanrelid 0): aggregate.c */
 	if (ma_is_aggregate_scan(node))
 	{
 		ma_aggregate_begin(node, eflags);
 		return;
 	}
 
+	rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
+	userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
 	node->fdw_state = st;
 	st->rel = node->ss.ss_currentRelation;
 	table = GetForeignTable(RelationGetRelid(st->rel));
