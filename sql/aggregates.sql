@@ -5,6 +5,13 @@
 -- to turn it off.  Job 282 and 285 are classification jobs, 283 a
 -- detection job, 284 an empty one.
 SELECT count(*) >= 0 AS drained FROM emulator_requests();
+-- agg_requests(): the requests logged since the last call, but for the one job
+-- errors.sql stalls (9604): that request may end, and be logged, during
+-- this test
+CREATE FUNCTION agg_requests() RETURNS SETOF text
+LANGUAGE sql AS $$
+  SELECT r FROM emulator_requests() AS r WHERE r NOT LIKE '%/data-annotations/9604/%'
+$$;
 
 \getenv endpoint MODELARTS_ENDPOINT
 CREATE SERVER ma_agg FOREIGN DATA WRAPPER modelarts_fdw
@@ -91,21 +98,21 @@ ALTER SERVER ma_agg OPTIONS (ADD estimate_cache_seconds '600');
 SELECT count(*) >= 0 AS drained FROM emulator_requests();
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT tag_name, count(*) FROM agg_images WHERE data_annotation_id = 282 GROUP BY tag_name;
-SELECT * FROM emulator_requests();
+SELECT * FROM agg_requests();
 -- the query: one tags/stats per job, no image request
 SELECT tag_name, count(*) FROM agg_images WHERE data_annotation_id = 282
 GROUP BY tag_name ORDER BY 2 DESC, 1;
-SELECT * FROM emulator_requests();
+SELECT * FROM agg_requests();
 SELECT data_annotation_id, tag_name, count(*), count(DISTINCT image_id)
 FROM agg_images WHERE data_annotation_id IN (282, 285) AND tag_name IN ('cat', 'x')
 GROUP BY 1, 2 ORDER BY 1, 2;
-SELECT * FROM emulator_requests();
+SELECT * FROM agg_requests();
 -- count(*) with no grouping: one row, also for no rows at all
 SELECT count(*) FROM agg_images WHERE data_annotation_id = 282;
 SELECT count(*) FROM agg_images WHERE data_annotation_id = 284;
 SELECT count(*), count(DISTINCT image_id) FROM agg_images
 WHERE data_annotation_id = 285 AND tag_name = 'nope';
-SELECT * FROM emulator_requests();
+SELECT * FROM agg_requests();
 
 -- HAVING runs in the foreign scan, ORDER BY and LIMIT above it
 EXPLAIN (VERBOSE, COSTS OFF)
@@ -118,7 +125,7 @@ GROUP BY 1, 2 HAVING count(*) > 50 ORDER BY n DESC, 2 LIMIT 4;
 SELECT data_annotation_id, tag_name, count(*) + 0 AS n FROM local_images
 WHERE data_annotation_id IN (282, 285)
 GROUP BY 1, 2 HAVING count(*) > 50 ORDER BY n DESC, 2 LIMIT 4;
-SELECT * FROM emulator_requests();
+SELECT * FROM agg_requests();
 
 -- not pushed, and still right: a detection job's per-tag counts (a tag's
 -- "count" may count boxes there) ...
@@ -176,7 +183,7 @@ SET modelarts_fdw.enable_aggregate_pushdown = off;
 EXPLAIN (COSTS OFF)
 SELECT tag_name, count(*) FROM agg_images WHERE data_annotation_id = 285 GROUP BY 1;
 SELECT tag_name, count(*) FROM agg_images WHERE data_annotation_id = 285 GROUP BY 1;
-SELECT * FROM emulator_requests();
+SELECT * FROM agg_requests();
 RESET modelarts_fdw.enable_aggregate_pushdown;
 ALTER FOREIGN TABLE agg_images OPTIONS (ADD use_remote_estimate 'false');
 EXPLAIN (COSTS OFF)
@@ -191,3 +198,4 @@ DROP TABLE agg_matrix;
 DROP FUNCTION agg_check(text, text, text, text);
 DROP FUNCTION agg_plan(text);
 DROP SERVER ma_agg CASCADE;
+DROP FUNCTION agg_requests();
