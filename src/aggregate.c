@@ -590,22 +590,23 @@ merge_tag_groups(List *groups)
 	return result;
 }
 
+/*
+ * The foreign scan of a pushed aggregate: scanrelid 0, its output described
+ * by fdw_scan_tlist (the grouping columns and the counts; setrefs computes
+ * any expression over them, and HAVING, from it), and everything the
+ * executor needs in fdw_private as plain values: the jobs and tags are
+ * constants, so nothing is evaluated at execution.
+ */
 ForeignScan *
 ma_aggregate_plan(PlannerInfo *root, RelOptInfo *rel, ForeignPath *best_path,
 				  List *tlist, Plan *outer_plan)
 {
 	MaAggInfo  *ai = (MaAggInfo *) rel->fdw_private;
-	RelOptInfo *base = NULL;
-	MaRelInfo  *info;
+	MaRelInfo  *info = (MaRelInfo *) find_base_rel(root, ai->relid)->fdw_private;
 	List	   *jobs = NIL;
 	List	   *tags = NIL;
 	List	   *fdw_private;
 	ListCell   *lc;
-	int			rtindex;
-
-	rtindex = ai->relid;
-	base = find_base_rel(root, rtindex);
-	info = (MaRelInfo *) base->fdw_private;
 
 	foreach(lc, ai->jobs)
 		jobs = lappend(jobs, makeString(psprintf(INT64_FORMAT, *(int64 *) lfirst(lc))));

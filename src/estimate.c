@@ -87,6 +87,7 @@ static Oid	user_mapping_oid(Oid userid, Oid serverid);
 static bool fresh(bool valid, TimestampTz at, int ttl);
 static void fetch_jobs(Oid serverid, Oid userid, List *entries, bool *need_stats,
 					   bool *need_type, const MaServerOptions *sopts);
+static void clear_stats(StatsEntry *e);
 static void store_stats(StatsEntry *e, const cJSON *answer, MaCall *call);
 static void store_type(StatsEntry *e, const cJSON *answer);
 static MaJobStats *copy_job_stats(const MaJobStats *js);
@@ -348,8 +349,7 @@ fetch_jobs(Oid serverid, Oid userid, List *entries, bool *need_stats,
 			{
 				if (need_stats[i])
 				{
-					e->js.stats_ok = false;
-					e->js.ntags = 0;
+					clear_stats(e);
 					e->stats_valid = true;
 					e->stats_at = now;
 				}
@@ -371,15 +371,12 @@ fetch_jobs(Oid serverid, Oid userid, List *entries, bool *need_stats,
 	MemoryContextDelete(cxt);
 }
 
-/* Keep a job's counts in the cache, if the answer has them all. */
+/* Forget a job's counts (the arrays live in EstimateCxt). */
 static void
-store_stats(StatsEntry *e, const cJSON *answer, MaCall *call)
+clear_stats(StatsEntry *e)
 {
-	MaTagStats	stats;
-	const char *why;
 	int			i;
 
-	ma_read_tag_stats(answer, call, &stats);
 	for (i = 0; i < e->js.ntags; i++)
 		pfree(e->js.tags[i]);
 	if (e->js.tags)
@@ -389,6 +386,19 @@ store_stats(StatsEntry *e, const cJSON *answer, MaCall *call)
 	e->js.tags = NULL;
 	e->js.counts = NULL;
 	e->js.ntags = 0;
+	e->js.stats_ok = false;
+}
+
+/* Keep a job's counts in the cache, if the answer has them all. */
+static void
+store_stats(StatsEntry *e, const cJSON *answer, MaCall *call)
+{
+	MaTagStats	stats;
+	const char *why;
+	int			i;
+
+	ma_read_tag_stats(answer, call, &stats);
+	clear_stats(e);
 	e->stats_valid = true;
 	e->stats_at = GetCurrentTimestamp();
 	e->js.stats_ok = ma_tag_stats_complete(&stats, &why);
