@@ -48,6 +48,8 @@ static const MaOption valid_options[] = {
 	{"ssl_verify", ForeignServerRelationId},
 	{"ca_file", ForeignServerRelationId},
 	{"proxy", ForeignServerRelationId},
+	{"use_remote_estimate", ForeignServerRelationId},
+	{"estimate_cache_seconds", ForeignServerRelationId},
 	/* user mapping */
 	{"auth_token", UserMappingRelationId},
 	{"user_name", UserMappingRelationId},
@@ -62,6 +64,7 @@ static const MaOption valid_options[] = {
 	{"resource", ForeignTableRelationId},
 	{"data_annotation_id", ForeignTableRelationId},
 	{"requests_in_flight", ForeignTableRelationId},
+	{"use_remote_estimate", ForeignTableRelationId},
 	/* column */
 	{"key", AttributeRelationId},
 	{NULL, InvalidOid}
@@ -79,6 +82,8 @@ static const char *const resource_names[] = {
 #define DEFAULT_PAGE_SIZE			100
 #define DEFAULT_MAX_RETRIES			3
 #define DEFAULT_REQUESTS_IN_FLIGHT	8
+#define DEFAULT_ESTIMATE_CACHE_SECONDS	60
+#define MAX_ESTIMATE_CACHE_SECONDS	86400
 
 static void check_project_id(DefElem *def);
 static bool is_decimal(const char *v, bool fraction);
@@ -234,6 +239,10 @@ modelarts_fdw_validator(PG_FUNCTION_ARGS)
 						 errmsg("option \"%s\" must not be empty", def->defname)));
 			check_header_value(def);
 		}
+		else if (strcmp(def->defname, "use_remote_estimate") == 0)
+			(void) defGetBoolean(def);
+		else if (strcmp(def->defname, "estimate_cache_seconds") == 0)
+			(void) parse_int_range(def, 0, MAX_ESTIMATE_CACHE_SECONDS);
 		else if (strcmp(def->defname, "resource") == 0)
 			(void) parse_resource(def);
 		else if (strcmp(def->defname, "data_annotation_id") == 0)
@@ -494,6 +503,8 @@ ma_get_server_options(ForeignServer *server, MaServerOptions *opts)
 	opts->max_retries = DEFAULT_MAX_RETRIES;
 	opts->requests_in_flight = DEFAULT_REQUESTS_IN_FLIGHT;
 	opts->ssl_verify = true;
+	opts->use_remote_estimate = true;
+	opts->estimate_cache_seconds = DEFAULT_ESTIMATE_CACHE_SECONDS;
 
 	foreach(lc, server->options)
 	{
@@ -523,6 +534,11 @@ ma_get_server_options(ForeignServer *server, MaServerOptions *opts)
 			opts->ca_file = pstrdup(defGetString(def));
 		else if (strcmp(def->defname, "proxy") == 0)
 			opts->proxy = pstrdup(defGetString(def));
+		else if (strcmp(def->defname, "use_remote_estimate") == 0)
+			opts->use_remote_estimate = defGetBoolean(def);
+		else if (strcmp(def->defname, "estimate_cache_seconds") == 0)
+			opts->estimate_cache_seconds =
+				parse_int_range(def, 0, MAX_ESTIMATE_CACHE_SECONDS);
 	}
 
 	/* The validator makes these required; a server made by hand may lack them */
@@ -587,6 +603,7 @@ ma_get_table_options(Oid relid, MaTableOptions *opts)
 
 	memset(opts, 0, sizeof(*opts));
 	opts->resource = MA_RESOURCE_IMAGES;
+	opts->use_remote_estimate = -1;
 
 	foreach(lc, table->options)
 	{
@@ -601,6 +618,8 @@ ma_get_table_options(Oid relid, MaTableOptions *opts)
 		}
 		else if (strcmp(def->defname, "requests_in_flight") == 0)
 			opts->requests_in_flight = parse_int_range(def, 1, MA_MAX_IN_FLIGHT);
+		else if (strcmp(def->defname, "use_remote_estimate") == 0)
+			opts->use_remote_estimate = defGetBoolean(def) ? 1 : 0;
 	}
 }
 

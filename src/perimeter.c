@@ -92,7 +92,6 @@ ma_perimeter_init(void)
 							   check_allowed_endpoints,
 							   NULL,
 							   NULL);
-	MarkGUCPrefixReserved("modelarts_fdw");
 }
 
 /* Every entry must be a valid prefix: a typo must not silently allow all. */

@@ -187,7 +187,7 @@ psql_ok($db, "ALTER SERVER ma OPTIONS (SET endpoint '$emu->{base}', SET request_
 	my ($untagged) = map { $_->{count} } grep { !$_->{has_tag} } @{ $ts->{tags_stat} };
 	psql_ok($db, <<SQL);
 CREATE SERVER mb FOREIGN DATA WRAPPER modelarts_fdw OPTIONS (endpoint '$big->{base}',
-  project_id '$P', requests_in_flight '16', page_size '100');
+  project_id '$P', requests_in_flight '16', page_size '100', use_remote_estimate 'false');
 CREATE USER MAPPING FOR CURRENT_USER SERVER mb;
 @{[ fdw_table('big', 'mb') ]}
 SQL
