@@ -59,6 +59,8 @@ static const MaOption valid_options[] = {
 	{"resource", ForeignTableRelationId},
 	{"data_annotation_id", ForeignTableRelationId},
 	{"requests_in_flight", ForeignTableRelationId},
+	{"dataset_id", ForeignTableRelationId},
+	{"version_id", ForeignTableRelationId},
 	/* column */
 	{"key", AttributeRelationId},
 	{NULL, InvalidOid}
@@ -69,6 +71,10 @@ static const char *const resource_names[] = {
 	[MA_RESOURCE_PROJECTS] = "projects",
 	[MA_RESOURCE_VERSIONS] = "versions",
 	[MA_RESOURCE_TAGS] = "tags",
+	[MA_RESOURCE_SAMPLES] = "samples",
+	[MA_RESOURCE_DATASETS] = "datasets",
+	[MA_RESOURCE_DATASET_VERSIONS] = "dataset_versions",
+	[MA_RESOURCE_DATASET_LABELS] = "dataset_labels",
 };
 
 #define DEFAULT_CONNECT_TIMEOUT_MS	10000
@@ -208,6 +214,15 @@ modelarts_fdw_validator(PG_FUNCTION_ARGS)
 			(void) parse_resource(def);
 		else if (strcmp(def->defname, "data_annotation_id") == 0)
 			(void) parse_annotation_id(def);
+		else if (strcmp(def->defname, "dataset_id") == 0 ||
+				 strcmp(def->defname, "version_id") == 0)
+		{
+			/* v2's IDs are opaque strings: any but the empty one */
+			if (defGetString(def)[0] == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("option \"%s\" must not be empty", def->defname)));
+		}
 		else if (strcmp(def->defname, "key") == 0)
 		{
 			if (defGetString(def)[0] == '\0')
@@ -346,7 +361,7 @@ parse_resource(DefElem *def)
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 			 errmsg("invalid value for option \"resource\": \"%s\"", v),
-			 errhint("Valid values are: images, projects, versions, tags.")));
+			 errhint("Valid values are: images, projects, versions, tags, samples, datasets, dataset_versions, dataset_labels.")));
 	return MA_RESOURCE_IMAGES;	/* keep compiler quiet */
 }
 
@@ -550,6 +565,10 @@ ma_get_table_options(Oid relid, MaTableOptions *opts)
 		}
 		else if (strcmp(def->defname, "requests_in_flight") == 0)
 			opts->requests_in_flight = parse_int_range(def, 1, MA_MAX_IN_FLIGHT);
+		else if (strcmp(def->defname, "dataset_id") == 0)
+			opts->dataset_id = pstrdup(defGetString(def));
+		else if (strcmp(def->defname, "version_id") == 0)
+			opts->version_id = pstrdup(defGetString(def));
 	}
 }
 
