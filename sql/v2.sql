@@ -186,3 +186,31 @@ SELECT l.dataset_id, l.label_name, l.sample_count, l.count,
          WHERE 'ds' || li.data_annotation_id = l.dataset_id AND li.tag_name = l.label_name) AS images
 FROM dataset_labels l WHERE l.dataset_id = 'ds283' ORDER BY 2;
 SELECT count(*) > 0 AS logged FROM v2_requests();
+
+-- IMPORT FOREIGN SCHEMA modelarts_v2: the four tables, no request
+CREATE SCHEMA v2_all;
+IMPORT FOREIGN SCHEMA modelarts_v2 FROM SERVER ma INTO v2_all;
+\det+ v2_all.*
+SELECT * FROM v2_requests();
+SELECT dataset_id, dataset_name, total_sample_count FROM v2_all.datasets ORDER BY 1;
+SELECT count(*), count(DISTINCT sample_id), count(label_name)
+FROM v2_all.dataset_samples WHERE dataset_id = 'ds282';
+SELECT * FROM v2_all.dataset_labels WHERE dataset_id = 'ds285';
+SELECT * FROM v2_all.dataset_versions WHERE dataset_id = 'ds285';
+SELECT * FROM v2_requests();
+-- IMPORT FOREIGN SCHEMA datasets: one samples table per dataset, named
+-- after it, bound to it by the table option dataset_id
+CREATE SCHEMA v2_bi;
+IMPORT FOREIGN SCHEMA datasets EXCEPT (empty_job) FROM SERVER ma INTO v2_bi;
+\det+ v2_bi.*
+SELECT * FROM v2_requests();
+SELECT count(*), count(DISTINCT sample_id), count(label_name) FROM v2_bi.street_signs;
+SELECT * FROM v2_requests();
+SELECT differ('SELECT ' || :'cols' || ' FROM v1_as_v2 WHERE data_annotation_id = 283',
+              'SELECT dataset_id, sample_id, sample_name, url, width, height, label_name, labels, sample_time,
+                 (SELECT jsonb_agg(jsonb_build_array(e->>''name'', e->''property''->''@modelarts:feature'') ORDER BY o)
+                    FROM jsonb_array_elements(annotations) WITH ORDINALITY AS a(e, o))
+               FROM v2_bi.street_signs') AS differ;
+\set VERBOSITY terse
+IMPORT FOREIGN SCHEMA nope FROM SERVER ma INTO v2_bi;
+\set VERBOSITY default

@@ -583,7 +583,26 @@ extern struct cJSON *ma_job_lister_next(MaJobLister *lister, int64 *job_id);
 extern List *ma_plan_jobs(const MaPlanInput *in);
 
 /* in v2.c */
+
+/* The v2 dataset list, page by page; see v2.c. */
+typedef struct MaDatasetLister
+{
+	MaClient   *client;
+	const char *project_id;
+	int			page_size;
+	int64		page;			/* the next page index to ask for (from 0) */
+	bool		done;
+	MemoryContext page_cxt;		/* the current page's tree */
+	struct cJSON *json;
+	struct cJSON *next_item;
+	List	   *listed;			/* dataset IDs returned so far (C strings) */
+} MaDatasetLister;
+
 extern const MaAnswerShape ma_samples_shape;
+extern void ma_dataset_lister_init(MaDatasetLister *lister, MaClient *client,
+								   const char *project_id, int page_size);
+extern struct cJSON *ma_dataset_lister_next(MaDatasetLister *lister,
+											const char **dataset_id);
 extern const char *ma_id_key(MaResource resource);
 extern void ma_append_samples_request(StringInfo path, StringInfo query,
 									  const char *project_id,

@@ -246,12 +246,18 @@ ma_plan_requests(const MaPlanInput *in)
 	List	   *jobs = NIL;
 	List	   *tags = NIL;
 	bool		all_known = true;
+	const char *table_dataset = NULL;
 	ListCell   *lc;
 
 	plan->limit = in->limit_known ? in->limit : -1;
 	plan->skip = in->offset_known ? in->offset : 0;
 	plan->paging = "until a short page";
 	plan->shape = in->v2 ? &ma_samples_shape : &ma_images_shape;
+	/* the table option in UTF-8, as plan values are */
+	if (in->v2 && in->table_dataset)
+		table_dataset = pg_server_to_any(in->table_dataset,
+										 (int) strlen(in->table_dataset),
+										 PG_UTF8);
 
 	/*
 	 * The jobs (v2: datasets, by their string IDs): duplicates and
@@ -267,8 +273,7 @@ ma_plan_requests(const MaPlanInput *in)
 				continue;
 			if (v->known && in->has_table_id && !in->v2 && v->id != in->table_id)
 				continue;
-			if (v->known && in->v2 && in->table_dataset &&
-				strcmp(v->tag, in->table_dataset) != 0)
+			if (v->known && table_dataset && strcmp(v->tag, table_dataset) != 0)
 				continue;
 			if (!v->known)
 				all_known = false;

@@ -31,6 +31,7 @@
 #include <cjson/cJSON.h>
 
 #include "commands/explain.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
@@ -41,20 +42,6 @@ const MaAnswerShape ma_samples_shape = {
 	"samples", "sample_count", "sample_id", "labels", "name", "metadata",
 	"@modelarts:size", "sample"
 };
-
-/* The dataset list, page by page. */
-typedef struct DatasetLister
-{
-	MaClient   *client;
-	const char *project_id;
-	int			page_size;
-	int64		page;			/* the next page index to ask for (from 0) */
-	bool		done;
-	MemoryContext page_cxt;		/* the current page's tree */
-	cJSON	   *json;
-	cJSON	   *next_item;
-	List	   *listed;			/* dataset IDs returned so far (C strings) */
-} DatasetLister;
 
 /* One dataset of a dataset-level scan, its call in flight or answered. */
 typedef struct DatasetEntry
@@ -78,7 +65,7 @@ typedef struct MaV2Scan
 	MemoryContext run_cxt;		/* reset per (re)start: all below */
 	MaClient   *client;
 	MaRequestCounters own;		/* the list's and the per-dataset calls */
-	DatasetLister lister;
+	MaDatasetLister lister;
 	List	   *given;			/* else these dataset IDs (C strings) */
 	ListCell   *next_given;
 	const char *table_dataset;	/* the table option (datasets: a filter) */
@@ -99,9 +86,6 @@ static void v2_start(MaScan *scan, const MaPlanInput *in);
 static bool v2_next(MaScan *scan, MaRowSource *src);
 static void v2_explain(MaScan *scan, const MaPlanInput *in, ExplainState *es);
 static void v2_end(MaScan *scan);
-static void lister_init(DatasetLister *lister, MaClient *client,
-						const char *project_id, int page_size);
-static cJSON *lister_next(DatasetLister *lister, const char **dataset_id);
 static void append_datasets_request(StringInfo path, StringInfo query,
 									const char *project_id, int64 page,
 									int page_size);
@@ -242,13 +226,17 @@ v2_start(MaScan *scan, const MaPlanInput *in)
 
 	oldcxt = MemoryContextSwitchTo(vs->run_cxt);
 	vs->in = *in;
-	vs->table_dataset = in->table_dataset ? pstrdup(in->table_dataset) : NULL;
+	/* in UTF-8, as the list has the IDs */
+	vs->table_dataset = in->table_dataset ?
+		pg_server_to_any(in->table_dataset, (int) strlen(in->table_dataset),
+						 PG_UTF8) : NULL;
 	vs->client = ma_client_create(vs->conn, vs->in_flight, &vs->own,
 								  vs->run_cxt);
 	vs->cur_cxt = AllocSetContextCreate(vs->run_cxt, "modelarts_fdw dataset",
 										ALLOCSET_DEFAULT_SIZES);
 	if (vs->list_all)
-		lister_init(&vs->lister, vs->client, vs->project_id, vs->page_size);
+		ma_dataset_lister_init(&vs->lister, vs->client, vs->project_id,
+							   vs->page_size);
 	else
 	{
 		foreach(lc, ma_plan_jobs(in))
@@ -345,7 +333,7 @@ v2_next(MaScan *scan, MaRowSource *src)
 			}
 			vs->inner_running = false;
 			sync_counters(vs);
-			item = lister_next(&vs->lister, &id);
+			item = ma_dataset_lister_next(&vs->lister, &id);
 			if (item == NULL)
 				return false;
 			/* the same plan as for a given dataset: "= that dataset" */
@@ -425,7 +413,7 @@ ask_ahead(MaV2Scan *vs)
 		{
 			if (vs->lister.next_item == NULL && vs->entries != NIL)
 				break;
-			item = lister_next(&vs->lister, &id);
+			item = ma_dataset_lister_next(&vs->lister, &id);
 			if (item == NULL)
 				break;
 			if (vs->resource == MA_RESOURCE_DATASETS && vs->table_dataset &&
@@ -526,9 +514,9 @@ v2_explain(MaScan *scan, const MaPlanInput *in, ExplainState *es)
  * Start reading the dataset list through "client"; its pages live in a
  * child of the client's context, each reset when the next one comes.
  */
-static void
-lister_init(DatasetLister *lister, MaClient *client, const char *project_id,
-			int page_size)
+void
+ma_dataset_lister_init(MaDatasetLister *lister, MaClient *client,
+					   const char *project_id, int page_size)
 {
 	memset(lister, 0, sizeof(*lister));
 	lister->client = client;
@@ -541,7 +529,7 @@ lister_init(DatasetLister *lister, MaClient *client, const char *project_id,
 
 /* Was the dataset listed already? */
 static bool
-dataset_listed(DatasetLister *lister, const char *id)
+dataset_listed(MaDatasetLister *lister, const char *id)
 {
 	ListCell   *lc;
 
@@ -560,8 +548,8 @@ dataset_listed(DatasetLister *lister, const char *id)
  * already (a server that repeats the last page past the end, or ignores
  * offset); total_number is only a hint.
  */
-static cJSON *
-lister_next(DatasetLister *lister, const char **dataset_id)
+cJSON *
+ma_dataset_lister_next(MaDatasetLister *lister, const char **dataset_id)
 {
 	for (;;)
 	{
