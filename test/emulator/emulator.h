@@ -219,6 +219,7 @@ typedef struct Config
 	bool		gateway_errors; /* 401 as the API gateway's APIG.0301/0307 */
 	bool		modern_codes;	/* missing job 400 ModelArts.4338, 429
 								 * ModelArts.4395 */
+	bool		all_includes_unlabeled; /* v2 __ALL__: unlabeled samples too */
 } Config;
 
 extern Config cfg;

@@ -15,7 +15,8 @@
  *   other key of the image is kept as it is;
  * - paging: "limit" 1 to 100 (default 10) and "offset" a page index from 0;
  *   order "desc" (the default: image_id descending) or "asc";
- * - sample_state __ALL__ (labeled samples), __NONE__ (unlabeled), none (all);
+ * - sample_state __ALL__ (labeled samples; every sample under --variant
+ *   all-includes-unlabeled), __NONE__ (unlabeled), none (all);
  *   label_name (samples carrying it; with __NONE__, none);
  * - version_id must name one of the job's versions; the emulator keeps no
  *   snapshots, so a version's samples are the working copy's.
@@ -259,18 +260,19 @@ v2_samples(struct MHD_Connection *conn, Req *r, Job *job, const char *query)
 		idx = t ? t->idx : NULL;
 		count = t && !(state && strcmp(state, "__NONE__") == 0) ? t->count : 0;
 	}
-	else if (state && strcmp(state, "__ALL__") == 0)
+	else if (state && strcmp(state, "__ALL__") == 0 && !cfg.all_includes_unlabeled)
 	{
 		idx = job->tagged;
 		count = job->ntagged;
 	}
-	else if (state)
+	else if (state && strcmp(state, "__NONE__") == 0)
 	{
 		idx = job->untagged;
 		count = job->nuntagged;
 	}
 	else
-		count = job->nimages;	/* every sample: idx NULL, the identity */
+		count = job->nimages;	/* every sample (no state, or __ALL__ under
+								 * all-includes-unlabeled): idx NULL */
 	free(label);
 	free(state);
 
