@@ -159,6 +159,26 @@ SELECT try_query('SELECT * FROM samples WHERE dataset_id = ''nope''');
 \set VERBOSITY default
 SELECT * FROM v2_requests();
 
+-- a prepared statement: the dataset as a parameter, in a generic plan too
+PREPARE one_dataset(text, text) AS
+  SELECT count(*) FROM samples WHERE dataset_id = $1 AND label_name = $2;
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE one_dataset('ds283', 'person');
+EXECUTE one_dataset('ds283', 'person');
+EXECUTE one_dataset('ds282', 'person');
+RESET plan_cache_mode;
+SELECT * FROM v2_requests();
+DEALLOCATE one_dataset;
+
+-- each ID option belongs to its API's tables
+\set VERBOSITY terse
+CREATE FOREIGN TABLE bad1 (x text) SERVER ma OPTIONS (resource 'images', dataset_id 'ds282');
+CREATE FOREIGN TABLE bad2 (x text) SERVER ma OPTIONS (resource 'samples', data_annotation_id '282');
+CREATE FOREIGN TABLE bad3 (x text) SERVER ma OPTIONS (resource 'datasets', version_id 'v1');
+CREATE FOREIGN TABLE bad4 (x text) SERVER ma OPTIONS (resource 'samples', dataset_id '');
+ALTER FOREIGN TABLE samples_v001 OPTIONS (SET resource 'dataset_labels');
+\set VERBOSITY default
+
 -- the dataset-level tables
 CREATE FOREIGN TABLE datasets (
   dataset_id text, dataset_name text, dataset_type int, description text,

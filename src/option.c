@@ -90,6 +90,7 @@ static int	parse_int_range(DefElem *def, int min, int max);
 static MaResource parse_resource(DefElem *def);
 static int64 parse_annotation_id(DefElem *def);
 static void check_auth_modes(List *options);
+static void check_table_options(List *options);
 static void hide_statement_callback(void *arg);
 
 PG_FUNCTION_INFO_V1(modelarts_fdw_validator);
@@ -241,6 +242,8 @@ modelarts_fdw_validator(PG_FUNCTION_ARGS)
 
 	if (catalog == UserMappingRelationId)
 		check_auth_modes(options);
+	if (catalog == ForeignTableRelationId)
+		check_table_options(options);
 
 	error_context_stack = errcb.previous;
 	PG_RETURN_VOID();
@@ -435,6 +438,44 @@ check_auth_modes(List *options)
 				 errmsg("option \"%s\" is required with access key authentication",
 						!ak ? "access_key" : "secret_key"),
 				 errhint("Access key authentication needs both \"access_key\" and \"secret_key\".")));
+}
+
+/*
+ * The ID options of a foreign table belong to its API: data_annotation_id
+ * to the v1 resources, dataset_id to the v2 ones, version_id to samples.
+ */
+static void
+check_table_options(List *options)
+{
+	MaResource	resource = MA_RESOURCE_IMAGES;
+	const char *misplaced = NULL;
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "resource") == 0)
+			resource = parse_resource(def);
+	}
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if ((strcmp(def->defname, "data_annotation_id") == 0 &&
+			 MA_RESOURCE_IS_V2(resource)) ||
+			(strcmp(def->defname, "dataset_id") == 0 &&
+			 !MA_RESOURCE_IS_V2(resource)) ||
+			(strcmp(def->defname, "version_id") == 0 &&
+			 resource != MA_RESOURCE_SAMPLES))
+			misplaced = def->defname;
+	}
+	if (misplaced)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("option \"%s\" does not apply to resource \"%s\"",
+						misplaced, resource_names[resource]),
+				 errhint("\"data_annotation_id\" is for the v1 resources (images, projects, versions, tags), \"dataset_id\" for the v2 ones (samples, datasets, dataset_versions, dataset_labels), \"version_id\" for samples.")));
 }
 
 /* A URL option without its trailing slashes, palloc'd: paths start with '/' */
