@@ -581,6 +581,20 @@ take_page(MaImagesScan *is, PageSlot *slot)
 						   is->plan->shape->items, s->per_page));
 
 	check_repeat(is, r, slot->call, page, images, got, &end);
+
+	/*
+	 * The first page of a window that skips pages, holding images where its
+	 * own count (a total: not this page's count) says the window starts
+	 * past the end: the service answered the last page again, as some do
+	 * past the end.  There is no page before to compare it with, and the
+	 * answer contradicts itself otherwise: no rows.
+	 */
+	count = cJSON_GetObjectItemCaseSensitive(json, is->plan->shape->count);
+	if (!r->answered && page > 1 && got > 0 && cJSON_IsNumber(count) &&
+		count->valuedouble >= 0 && count->valuedouble != (double) got &&
+		(double) (page - 1) * s->per_page >= count->valuedouble)
+		end = true;
+
 	slot_path = MemoryContextStrdup(is->page_cxt, slot->call->path);
 	slot_query = MemoryContextStrdup(is->page_cxt, slot->call->query);
 	ma_client_discard(is->client, slot->call);
@@ -600,7 +614,6 @@ take_page(MaImagesScan *is, PageSlot *slot)
 	is->base.images_received += got;
 	r->images_seen += got;
 
-	count = cJSON_GetObjectItemCaseSensitive(json, is->plan->shape->count);
 	if (cJSON_IsNumber(count) && count->valuedouble >= 0)
 	{
 		int64		last;
