@@ -177,6 +177,7 @@ void
 _PG_init(void)
 {
 	ma_json_init();
+	ma_perimeter_init();
 }
 
 /*

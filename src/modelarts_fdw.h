@@ -90,6 +90,10 @@ typedef struct MaUserOptions
 	char	   *domain_name;
 	char	   *access_key;
 	char	   *secret_key;
+	char	   *proxy_user;		/* for the server's proxy, or NULL */
+	char	   *proxy_password;
+	bool		password_required;	/* false: set by a superuser, see
+									 * perimeter.c */
 } MaUserOptions;
 
 /* Foreign table options. */
@@ -332,6 +336,7 @@ extern MaConnection *ma_get_connection(UserMapping *user);
 extern const char *ma_connection_endpoint(MaConnection *conn);
 extern const char *ma_connection_project_id(MaConnection *conn);
 extern int	ma_connection_page_size(MaConnection *conn);
+extern List *ma_connection_secrets(void);
 
 /*
  * The insides of a MaConnection, for connection.c, client.c and auth.c only;
@@ -354,7 +359,42 @@ struct MaConnection
 	char	   *token;			/* cached IAM token (MA_AUTH_PASSWORD) or NULL */
 	uint64		token_generation;	/* counts the tokens got */
 	TimestampTz token_refresh_at;	/* get a new token from this time on */
+	bool		auth_demanded;	/* the endpoint refused a request without
+								 * credentials (see perimeter.c) */
 };
+
+/* in perimeter.c */
+
+/* What a URL is for: what ma_parse_url accepts. */
+typedef enum MaUrlKind
+{
+	MA_URL_ENDPOINT,			/* endpoint, iam_endpoint */
+	MA_URL_PROXY,				/* proxy */
+	MA_URL_PREFIX				/* an entry of allowed_endpoints */
+} MaUrlKind;
+
+/* A URL parsed by ma_parse_url; strings palloc'd. */
+typedef struct MaUrl
+{
+	char		scheme[8];		/* lower case */
+	char	   *host;			/* as given; IPv6 in brackets */
+	int			port;			/* as given, or the scheme's default */
+	bool		has_port;
+	char	   *path;			/* without trailing slashes; "" for none */
+} MaUrl;
+
+extern void ma_perimeter_init(void);
+extern bool ma_parse_url(const char *s, MaUrlKind kind, MaUrl *url,
+						 const char **why);
+extern void ma_check_url_option(const char *option, const char *value,
+								MaUrlKind kind, const char *server);
+extern void ma_check_perimeter(MaConnection *conn, const char *server);
+extern void ma_check_auth_demanded(MaConnection *conn);
+extern char *ma_redact(const char *text, int len, List *extra, int mark,
+					   int *mark_out, int *out_len);
+extern char *ma_redact_string(const char *s);
+extern char *ma_redact_window(const char *body, int len, List *extra,
+							  int from, int count, int *out_len);
 
 /* in transport.c */
 
@@ -408,11 +448,14 @@ typedef struct MaHttpRequest
 	bool		framing_doubt;	/* bytes followed the answer: connection shut */
 	int			socket;			/* the connection's socket, or -1 */
 	int64		connect_time_us;
+	int64		request_size;	/* bytes of request sent: 0 if none */
+	long		os_errno;		/* errno of a failed connect, or 0 */
 	char		errbuf[256];	/* CURL_ERROR_SIZE */
 } MaHttpRequest;
 
 extern MaTransport *ma_transport_create(MemoryContext parent,
-										const MaServerOptions *opts);
+										const MaServerOptions *opts,
+										const MaUserOptions *user);
 extern void ma_transport_destroy(MaTransport *tr);
 extern void ma_transport_use(MaTransport *tr);
 extern void ma_transport_unuse(MaTransport *tr);
@@ -511,6 +554,7 @@ extern void ma_client_forget(MaClient *client, MaCall *call);
 extern void ma_client_drain(MaClient *client, int timeout_ms);
 extern void ma_sleep_ms(int ms);
 extern char *ma_server_text(const char *s);
+extern List *ma_request_secrets(MaHttpRequest *req);
 extern void ma_malformed_answer(MaCall *call, const char *what) pg_attribute_noreturn();
 
 extern void ma_json_init(void);
