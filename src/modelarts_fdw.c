@@ -108,6 +108,8 @@ typedef struct MaScanState
 	MaTagMode	tag_mode;
 	bool		has_table_id;
 	int64		table_id;
+	const char *table_dataset;	/* v2: the table options, or NULL */
+	const char *version;
 	bool		has_limit;
 	int			page_size;
 	ExprState  *id_state;
@@ -247,12 +249,23 @@ modelartsGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 		if (att->attisdropped)
 			continue;
 		key = ma_column_key(foreigntableid, att->attnum);
-		if (strcmp(key, "data_annotation_id") == 0 && info->id_attno == 0)
+
+		/*
+		 * The dataset list has no call for one dataset: a condition on its
+		 * dataset_id stays a local filter.
+		 */
+		if (strcmp(key, ma_id_key(info->table.resource)) == 0 &&
+			info->id_attno == 0 &&
+			info->table.resource != MA_RESOURCE_DATASETS)
 			info->id_attno = att->attnum;
-		else if (strcmp(key, "tag_name") == 0 && info->tag_attno == 0 &&
-				 info->table.resource == MA_RESOURCE_IMAGES)
+		else if (info->tag_attno == 0 &&
+				 ((info->table.resource == MA_RESOURCE_IMAGES &&
+				   strcmp(key, "tag_name") == 0) ||
+				  (info->table.resource == MA_RESOURCE_SAMPLES &&
+				   strcmp(key, "label_name") == 0)))
 			info->tag_attno = att->attnum;
 	}
+	info->id_is_text = MA_RESOURCE_IS_V2(info->table.resource);
 
 	ma_classify_conditions(root, baserel, info);
 
@@ -268,7 +281,10 @@ modelartsGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	}
 
 	/* the per-job calls of the job-level resources, for the estimates */
-	if (info->table.resource != MA_RESOURCE_IMAGES)
+	if (MA_RESOURCE_IS_V2(info->table.resource))
+		info->calls_by_id = info->calls_listed =
+			info->table.resource == MA_RESOURCE_DATASETS ? 0 : 1;
+	else if (info->table.resource != MA_RESOURCE_IMAGES)
 	{
 		List	   *keys = column_keys(rel, info->attrs_used);
 		bool		need_job,
@@ -317,14 +333,19 @@ estimate_scan(MaRelInfo *info, double *rows, double *startup, double *total)
 								  ARR_DIMS(DatumGetArrayTypeP(((Const *) arr)->constvalue)));
 	}
 
-	if (info->table.resource != MA_RESOURCE_IMAGES)
+	if (list_all && info->table.resource == MA_RESOURCE_SAMPLES)
+		jobs = MA_JOBS_LISTED;
+	if (info->table.resource != MA_RESOURCE_IMAGES &&
+		info->table.resource != MA_RESOURCE_SAMPLES)
 	{
+		MaResource	r = info->table.resource;
+
 		/* a call or two per job, plus the listing when no job is given */
 		if (list_all)
 			jobs = MA_JOBS_LISTED;
-		per_job = info->table.resource == MA_RESOURCE_PROJECTS ? 1.0 :
-			info->table.resource == MA_RESOURCE_VERSIONS ? MA_VERSIONS_PER_JOB :
-			MA_TAGS_PER_JOB;
+		per_job = r == MA_RESOURCE_PROJECTS || r == MA_RESOURCE_DATASETS ? 1.0 :
+			r == MA_RESOURCE_VERSIONS || r == MA_RESOURCE_DATASET_VERSIONS ?
+			MA_VERSIONS_PER_JOB : MA_TAGS_PER_JOB;
 		*rows = Max(jobs, 1.0) * per_job;
 		requests = Max(jobs, 1.0) * (list_all ? info->calls_listed : info->calls_by_id);
 		if (list_all)
@@ -421,7 +442,8 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 		Expr	   *value;
 
 		if (join_clause_is_movable_to(rinfo, baserel) &&
-			ma_param_id_clause(root, rinfo, baserel->relid, info->id_attno, &value))
+			ma_param_id_clause(root, rinfo, baserel->relid, info->id_attno,
+							   info->id_is_text, &value))
 			candidates = lappend(candidates, rinfo);
 	}
 	if (baserel->has_eclass_joins)
@@ -440,7 +462,8 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 			RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
 			Expr	   *value;
 
-			if (ma_param_id_clause(root, rinfo, baserel->relid, info->id_attno, &value))
+			if (ma_param_id_clause(root, rinfo, baserel->relid, info->id_attno,
+							   info->id_is_text, &value))
 				candidates = lappend(candidates, rinfo);
 		}
 	}
@@ -583,7 +606,8 @@ modelartsGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 		parse->setOperations || parse->commandType != CMD_SELECT)
 		return;
 	if (info->local_conds != NIL || info->id_mode == MA_ID_NONE ||
-		info->table.resource != MA_RESOURCE_IMAGES)
+		(info->table.resource != MA_RESOURCE_IMAGES &&
+		 info->table.resource != MA_RESOURCE_SAMPLES))
 		return;
 	if (!row_count_is_pushable(parse->limitCount) ||
 		!row_count_is_pushable(parse->limitOffset))
@@ -664,7 +688,7 @@ modelartsGetForeignPlan(PlannerInfo *root, RelOptInfo *foreignrel,
 			if (list_member_ptr(foreignrel->baserestrictinfo, rinfo))
 				continue;
 			if (ma_param_id_clause(root, rinfo, foreignrel->relid,
-								   info->id_attno, &value))
+								   info->id_attno, info->id_is_text, &value))
 			{
 				id_mode = MA_ID_EQ;
 				id_expr = value;
@@ -779,6 +803,8 @@ modelartsBeginForeignScan(ForeignScanState *node, int eflags)
 	st->page_size = sopts.page_size;
 	st->has_table_id = topts.has_annotation_id;
 	st->table_id = topts.data_annotation_id;
+	st->table_dataset = topts.dataset_id;
+	st->version = topts.version_id;
 	in_flight = topts.requests_in_flight > 0 ? topts.requests_in_flight :
 		sopts.requests_in_flight;
 	if (boolVal(list_nth(priv, FdwScanPrivateFewRows)))
@@ -822,7 +848,13 @@ modelartsBeginForeignScan(ForeignScanState *node, int eflags)
 	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
 		conn = ma_get_connection(GetUserMapping(userid, table->serverid));
 
-	if (st->resource == MA_RESOURCE_IMAGES)
+	if (MA_RESOURCE_IS_V2(st->resource))
+		st->scan = ma_v2_scan_create(conn, st->resource, sopts.project_id,
+									 sopts.page_size, in_flight,
+									 st->id_mode == MA_ID_NONE &&
+									 st->table_dataset == NULL,
+									 estate->es_query_cxt);
+	else if (st->resource == MA_RESOURCE_IMAGES)
 		st->scan = ma_images_scan_create(conn, sopts.project_id, in_flight,
 										 estate->es_query_cxt);
 	else
@@ -853,6 +885,10 @@ plan_input_init(MaScanState *st, MaPlanInput *in)
 	in->tag_mode = st->tag_mode;
 	in->page_size = st->page_size;
 	in->has_limit = st->has_limit;
+	in->v2 = MA_RESOURCE_IS_V2(st->resource);
+	in->table_dataset = st->table_dataset;
+	if (st->resource == MA_RESOURCE_SAMPLES)
+		in->version = st->version;
 	in->limit = -1;
 	in->limit_known = in->offset_known = true;
 }
@@ -898,6 +934,7 @@ modelartsIterateForeignScan(ForeignScanState *node)
 	if (ma_is_aggregate_scan(node))
 		return ma_aggregate_next(node);
 
+	memset(&src, 0, sizeof(src));
 	ExecClearTuple(slot);
 	MemoryContextReset(st->row_cxt);
 
@@ -997,11 +1034,14 @@ eval_row_count(ExprState *state, ExprContext *econtext, int64 absent,
 	return v;
 }
 
-/* A known plan value from a datum of an integer or text type. */
+/*
+ * A known plan value from a datum of an integer or text type: a job's
+ * number, or a string (a tag, a label, v2's dataset ID).
+ */
 static MaPlanValue *
 datum_value(Datum d, Oid type, bool job)
 {
-	if (!job)
+	if (!job || (type != INT2OID && type != INT4OID && type != INT8OID))
 		return ma_plan_tag(TextDatumGetCString(d));
 	switch (type)
 	{
@@ -1209,12 +1249,16 @@ modelartsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("Retries", NULL, scan->counters.retries, es);
 		ExplainPropertyInteger("Bytes received", NULL,
 							   scan->counters.bytes, es);
-		if (st->resource == MA_RESOURCE_IMAGES)
+		if (st->resource == MA_RESOURCE_IMAGES ||
+			st->resource == MA_RESOURCE_SAMPLES)
 		{
-			ExplainPropertyInteger("Images received", NULL,
-								   scan->images_received, es);
+			ExplainPropertyInteger(st->resource == MA_RESOURCE_SAMPLES ?
+								   "Samples received" : "Images received",
+								   NULL, scan->images_received, es);
 			ExplainPropertyInteger("Rows dropped", NULL, scan->rows_dropped, es);
 		}
+		else if (MA_RESOURCE_IS_V2(st->resource))
+			ExplainPropertyInteger("Datasets read", NULL, scan->jobs_read, es);
 		else
 			ExplainPropertyInteger("Jobs read", NULL, scan->jobs_read, es);
 	}

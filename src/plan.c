@@ -28,6 +28,7 @@ static bool is_column(Node *node, Index relid, AttrNumber attno);
 static bool is_value(Node *node);
 static bool is_value_list(Node *node);
 static bool is_id_equality(Oid opno);
+static bool is_text_equality(Oid opno, Oid collid);
 static bool classify_id(RestrictInfo *rinfo, Index relid, MaRelInfo *info);
 static bool classify_tag(RestrictInfo *rinfo, Index relid, MaRelInfo *info);
 
@@ -43,7 +44,9 @@ ma_classify_conditions(PlannerInfo *root, RelOptInfo *baserel, MaRelInfo *info)
 {
 	ListCell   *lc;
 
-	info->id_mode = info->table.has_annotation_id ? MA_ID_TABLE : MA_ID_NONE;
+	info->id_mode = (MA_RESOURCE_IS_V2(info->table.resource) ?
+					 info->table.dataset_id != NULL :
+					 info->table.has_annotation_id) ? MA_ID_TABLE : MA_ID_NONE;
 	info->id_expr = NULL;
 	info->tag_mode = MA_TAG_ALL;
 	info->tag_expr = NULL;
@@ -101,7 +104,9 @@ classify_id(RestrictInfo *rinfo, Index relid, MaRelInfo *info)
 		Node	   *left,
 				   *right;
 
-		if (list_length(op->args) != 2 || !is_id_equality(op->opno))
+		if (list_length(op->args) != 2 ||
+			!(info->id_is_text ? is_text_equality(op->opno, op->inputcollid) :
+			  is_id_equality(op->opno)))
 			return false;
 		left = linitial(op->args);
 		right = lsecond(op->args);
@@ -118,7 +123,9 @@ classify_id(RestrictInfo *rinfo, Index relid, MaRelInfo *info)
 	{
 		ScalarArrayOpExpr *saop = (ScalarArrayOpExpr *) clause;
 
-		if (!saop->useOr || !is_id_equality(saop->opno) ||
+		if (!saop->useOr ||
+			!(info->id_is_text ? is_text_equality(saop->opno, saop->inputcollid) :
+			  is_id_equality(saop->opno)) ||
 			!is_column(linitial(saop->args), relid, info->id_attno) ||
 			!is_value_list(lsecond(saop->args)))
 			return false;
@@ -148,9 +155,8 @@ classify_tag(RestrictInfo *rinfo, Index relid, MaRelInfo *info)
 		Node	   *left,
 				   *right;
 
-		if (list_length(op->args) != 2 || op->opno != TextEqualOperator ||
-			!OidIsValid(op->inputcollid) ||
-			!get_collation_isdeterministic(op->inputcollid))
+		if (list_length(op->args) != 2 ||
+			!is_text_equality(op->opno, op->inputcollid))
 			return false;
 		left = linitial(op->args);
 		right = lsecond(op->args);
@@ -167,9 +173,7 @@ classify_tag(RestrictInfo *rinfo, Index relid, MaRelInfo *info)
 	{
 		ScalarArrayOpExpr *saop = (ScalarArrayOpExpr *) clause;
 
-		if (!saop->useOr || saop->opno != TextEqualOperator ||
-			!OidIsValid(saop->inputcollid) ||
-			!get_collation_isdeterministic(saop->inputcollid) ||
+		if (!saop->useOr || !is_text_equality(saop->opno, saop->inputcollid) ||
 			!is_column(linitial(saop->args), relid, info->tag_attno) ||
 			!is_value_list(lsecond(saop->args)))
 			return false;
@@ -186,6 +190,18 @@ is_id_equality(Oid opno)
 {
 	return get_op_opfamily_strategy(opno, INTEGER_BTREE_FAM_OID) ==
 		BTEqualStrategyNumber;
+}
+
+/*
+ * The text equality operator under a deterministic collation, where
+ * equality is byte equality, as it is on the service: for tags, labels and
+ * v2's dataset IDs.
+ */
+static bool
+is_text_equality(Oid opno, Oid collid)
+{
+	return opno == TextEqualOperator && OidIsValid(collid) &&
+		get_collation_isdeterministic(collid);
 }
 
 static Node *
@@ -245,12 +261,12 @@ is_value_list(Node *node)
 /*
  * A join clause "data_annotation_id = <outer expression>" that a
  * parameterized scan can answer by sending the outer row's value as the job:
- * integer equality, our column on one side, and on the other an expression
+ * integer equality (text equality for v2's dataset_id: "text"), our column on one side, and on the other an expression
  * of other relations only, with nothing volatile.  *value gets that side.
  */
 bool
 ma_param_id_clause(PlannerInfo *root, RestrictInfo *rinfo, Index relid,
-				   AttrNumber id_attno, Expr **value)
+				   AttrNumber id_attno, bool text, Expr **value)
 {
 	Node	   *clause = (Node *) rinfo->clause;
 	OpExpr	   *op;
@@ -261,7 +277,9 @@ ma_param_id_clause(PlannerInfo *root, RestrictInfo *rinfo, Index relid,
 	if (id_attno == 0 || !IsA(clause, OpExpr))
 		return false;
 	op = (OpExpr *) clause;
-	if (list_length(op->args) != 2 || !is_id_equality(op->opno))
+	if (list_length(op->args) != 2 ||
+		!(text ? is_text_equality(op->opno, op->inputcollid) :
+		  is_id_equality(op->opno)))
 		return false;
 	left = linitial(op->args);
 	right = lsecond(op->args);

@@ -115,7 +115,6 @@ static bool jobs_next(MaScan *scan, MaRowSource *src);
 static void jobs_explain(MaScan *scan, const MaPlanInput *in,
 						 ExplainState *es);
 static void jobs_end(MaScan *scan);
-static List *plan_jobs(const MaPlanInput *in);
 static void free_run(void *arg);
 static void free_current(MaJobScan *js);
 static void ask_ahead(MaJobScan *js);
@@ -173,8 +172,8 @@ ma_job_calls(MaResource resource, bool list_all, List *keys,
 			if (!list_all && !*need_job && !*need_stats)
 				*need_job = true;
 			break;
-		case MA_RESOURCE_IMAGES:
-			elog(ERROR, "images are not a job-level resource");
+		default:
+			elog(ERROR, "resource %d is not a v1 job-level resource", (int) resource);
 			break;
 	}
 }
@@ -456,7 +455,7 @@ jobs_start(MaScan *scan, const MaPlanInput *in)
 						   js->page_size);
 	else
 	{
-		foreach(lc, plan_jobs(in))
+		foreach(lc, ma_plan_jobs(in))
 		{
 			int64	   *id = palloc(sizeof(int64));
 
@@ -604,8 +603,9 @@ load_job(MaJobScan *js, JobEntry *entry)
 		case MA_RESOURCE_PROJECTS:
 			project_row(js, entry->list_entry);
 			break;
-		case MA_RESOURCE_IMAGES:
-			elog(ERROR, "images are not a job-level resource");
+		default:
+			elog(ERROR, "resource %d is not a v1 job-level resource",
+				 (int) js->resource);
 			break;
 	}
 	if (entry->job_call)
@@ -719,12 +719,12 @@ project_row(MaJobScan *js, const cJSON *list_entry)
 }
 
 /*
- * The jobs given to a scan, as the request plan of images has them (the
- * same rules: duplicates and jobs that disagree with the table option
- * dropped), so that executor and EXPLAIN agree: MaPlanValues.
+ * The jobs (v2: datasets) given to a scan, as the request plan of images
+ * has them (the same rules: duplicates and jobs that disagree with the
+ * table option dropped), so that executor and EXPLAIN agree: MaPlanValues.
  */
-static List *
-plan_jobs(const MaPlanInput *in)
+List *
+ma_plan_jobs(const MaPlanInput *in)
 {
 	MaPlanInput one = *in;
 	MaRequestPlan *plan;
@@ -765,7 +765,7 @@ jobs_explain(MaScan *scan, const MaPlanInput *in, ExplainState *es)
 	}
 	else
 	{
-		foreach(lc, plan_jobs(in))
+		foreach(lc, ma_plan_jobs(in))
 			jobs = lappend(jobs, ((MaPlanValue *) lfirst(lc))->text);
 	}
 
