@@ -6,11 +6,11 @@ MODULE_big = modelarts_fdw
 OBJS = src/modelarts_fdw.o src/option.o src/plan.o src/convert.o \
 	src/connection.o src/transport.o src/client.o src/request.o \
 	src/scan.o src/auth.o src/resource.o src/import.o src/perimeter.o \
-	src/stats.o src/estimate.o src/aggregate.o
+	src/stats.o src/estimate.o src/aggregate.o src/v2.o
 DATA = sql/modelarts_fdw--0.1.0.sql
 PGFILEDESC = "modelarts_fdw - foreign data wrapper for ModelArts labeling jobs"
 
-REGRESS = setup options row_model conversion pushdown limit_offset errors compare resources join bi_queries import nonsuperuser validation estimates aggregates
+REGRESS = setup options row_model conversion pushdown limit_offset errors compare resources join bi_queries import nonsuperuser validation estimates aggregates v2
 REGRESS_OPTS = --load-extension=modelarts_fdw
 
 PG_CONFIG ?= pg_config

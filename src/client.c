@@ -1114,7 +1114,19 @@ report_api_error(MaClient *client, MaCall *call)
 	if (status_is_missing_job(req->status, code))
 	{
 		const char *job = strstr(call->path, "/data-annotations/");
+		const char *dataset = strstr(call->path, "/datasets/");
 
+		/* v2: /v2/{project}/datasets/{dataset}/... */
+		if (strncmp(call->path, "/v2/", 4) == 0 && dataset != NULL)
+		{
+			dataset += strlen("/datasets/");
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_TABLE_NOT_FOUND),
+					 errmsg("dataset \"%.*s\" does not exist",
+							(int) strcspn(dataset, "/"), dataset),
+					 errdetail("ModelArts answered HTTP %ld, %s: %s",
+							   req->status, code, msg ? msg : "(no error_msg)")));
+		}
 		if (job != NULL)
 		{
 			job += strlen("/data-annotations/");

@@ -95,8 +95,8 @@ typedef struct TagEntry
 static void conversion_error_callback(void *arg);
 static char *server_string(const char *s);
 static bool zoneless_datetime(const char *s);
-static void wrong_field(const cJSON *image, const char *field,
-						const char *what) pg_attribute_noreturn();
+static void wrong_field(const cJSON *image, const MaAnswerShape *shape,
+						const char *field, const char *what) pg_attribute_noreturn();
 static Datum convert_json(const MaColumn *col, const cJSON *item, bool *isnull);
 static Datum convert_number(const MaColumn *col, double d);
 static Datum convert_int64(const MaColumn *col, int64 v);
@@ -149,13 +149,17 @@ ma_describe_columns(Relation rel, MaResource resource, Bitmapset *attrs_used,
 		getTypeInputInfo(att->atttypid, &typinput, &col->typioparam);
 		fmgr_info(typinput, &col->typinput);
 
-		if (strcmp(col->key, "data_annotation_id") == 0)
-			col->kind = MA_COL_ANNOTATION_ID;
-		else if (resource != MA_RESOURCE_IMAGES)
+		if (strcmp(col->key, ma_id_key(resource)) == 0)
+			col->kind = MA_RESOURCE_IS_V2(resource) ? MA_COL_DATASET_ID :
+				MA_COL_ANNOTATION_ID;
+		else if (resource != MA_RESOURCE_IMAGES &&
+				 resource != MA_RESOURCE_SAMPLES)
 			col->kind = MA_COL_KEY;
-		else if (strcmp(col->key, "tag_name") == 0)
+		else if (strcmp(col->key, resource == MA_RESOURCE_SAMPLES ?
+						"label_name" : "tag_name") == 0)
 			col->kind = MA_COL_TAG_NAME;
-		else if (strcmp(col->key, "tags") == 0 && col->typid == TEXTARRAYOID)
+		else if (strcmp(col->key, resource == MA_RESOURCE_SAMPLES ?
+						"labels" : "tags") == 0 && col->typid == TEXTARRAYOID)
 			col->kind = MA_COL_TAGS;
 		else if (strcmp(col->key, "annotations") == 0)
 			col->kind = MA_COL_ANNOTATIONS;
@@ -183,9 +187,10 @@ ma_describe_columns(Relation rel, MaResource resource, Bitmapset *attrs_used,
  * nor minutes of CPU spent on it.
  */
 int
-ma_distinct_tags(const cJSON *image, const char ***tags)
+ma_distinct_tags(const cJSON *image, const MaAnswerShape *shape,
+				 const char ***tags)
 {
-	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(image, "tags");
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(image, shape->tags);
 	const cJSON *item;
 	const char **out;
 	tagset_hash *set = NULL;
@@ -198,17 +203,19 @@ ma_distinct_tags(const cJSON *image, const char ***tags)
 		return 0;
 	}
 	if (!cJSON_IsArray(arr))
-		wrong_field(image, "tags", "is not an array");
+		wrong_field(image, shape, shape->tags, "is not an array");
 	nentries = cJSON_GetArraySize(arr);
 	if (nentries > MA_MAX_IMAGE_TAGS)
 	{
-		const cJSON *id = cJSON_GetObjectItemCaseSensitive(image, "image_id");
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(image, shape->id);
 
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("image \"%s\" has %d entries in its tags array, more than the %d an image may have",
-						cJSON_IsString(id) ? ma_server_text(id->valuestring) : "(no image_id)",
-						nentries, MA_MAX_IMAGE_TAGS),
+				 errmsg("%s \"%s\" has %d entries in its %s array, more than the %d an image may have",
+						shape->item_word,
+						cJSON_IsString(id) ? ma_server_text(id->valuestring) :
+						psprintf("(no %s)", shape->id),
+						nentries, shape->tags, MA_MAX_IMAGE_TAGS),
 				 errdetail("Each entry is a tag, or a box of a detection job.")));
 	}
 
@@ -222,15 +229,16 @@ ma_distinct_tags(const cJSON *image, const char ***tags)
 			name = item->valuestring;
 		else if (cJSON_IsObject(item))
 		{
-			const cJSON *t = cJSON_GetObjectItemCaseSensitive(item, "tag");
+			const cJSON *t = cJSON_GetObjectItemCaseSensitive(item, shape->tag_name);
 
 			if (cJSON_IsString(t))
 				name = t->valuestring;
 		}
 		/* a tag is a name, or a box with one: anything else is not a tag */
 		if (name == NULL)
-			wrong_field(image, "tags",
-						"has an entry that is neither a tag name nor a box with a \"tag\"");
+			wrong_field(image, shape, shape->tags,
+						psprintf("has an entry that is neither a tag name nor an object with a \"%s\"",
+								 shape->tag_name));
 
 		if (set == NULL)
 		{
@@ -301,6 +309,14 @@ ma_fill_row(Relation rel, MaColumn *columns, int ncolumns,
 			case MA_COL_ANNOTATION_ID:
 				values[idx] = convert_int64(col, src->job_id);
 				break;
+			case MA_COL_DATASET_ID:
+				if (src->dataset_id == NULL)
+					values[idx] = convert_json(col,
+											   cJSON_GetObjectItemCaseSensitive(src->object, "dataset_id"),
+											   &nulls[idx]);
+				else
+					values[idx] = convert_text(col, src->dataset_id);
+				break;
 			case MA_COL_TAG_NAME:
 				if (src->tag == NULL)
 					nulls[idx] = true;
@@ -312,14 +328,18 @@ ma_fill_row(Relation rel, MaColumn *columns, int ncolumns,
 				break;
 			case MA_COL_ANNOTATIONS:
 				values[idx] = convert_json(col,
-										   cJSON_GetObjectItemCaseSensitive(src->object, "tags"),
+										   cJSON_GetObjectItemCaseSensitive(src->object, src->shape->tags),
 										   &nulls[idx]);
 				break;
 			case MA_COL_WIDTH:
 			case MA_COL_HEIGHT:
-				size = cJSON_GetObjectItemCaseSensitive(src->object, "size");
+				size = src->object;
+				if (src->shape->size_parent)
+					size = cJSON_GetObjectItemCaseSensitive(size, src->shape->size_parent);
+				size = cJSON_GetObjectItemCaseSensitive(size, src->shape->size);
 				if (size != NULL && !cJSON_IsNull(size) && !cJSON_IsArray(size))
-					wrong_field(src->object, "size", "is not an array");
+					wrong_field(src->object, src->shape, src->shape->size,
+								"is not an array");
 				if (cJSON_IsArray(size))
 					values[idx] = convert_json(col,
 											   cJSON_GetArrayItem(size, col->kind == MA_COL_WIDTH ? 0 : 1),
@@ -732,15 +752,17 @@ zoneless_datetime(const char *s)
  * silent NULL or an image silently untagged.
  */
 static void
-wrong_field(const cJSON *image, const char *field, const char *what)
+wrong_field(const cJSON *image, const MaAnswerShape *shape, const char *field,
+			const char *what)
 {
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(image, "image_id");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(image, shape->id);
 
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-			 errmsg("malformed answer from ModelArts: \"%s\" of image \"%s\" %s",
-					field,
-					cJSON_IsString(id) ? ma_server_text(id->valuestring) : "(no image_id)",
+			 errmsg("malformed answer from ModelArts: \"%s\" of %s \"%s\" %s",
+					field, shape->item_word,
+					cJSON_IsString(id) ? ma_server_text(id->valuestring) :
+					psprintf("(no %s)", shape->id),
 					what)));
 }
 

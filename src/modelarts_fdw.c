@@ -120,6 +120,8 @@ typedef struct MaScanState
 	MaTagMode	tag_mode;
 	bool		has_table_id;
 	int64		table_id;
+	const char *table_dataset;	/* v2: the table options, or NULL */
+	const char *version;
 	bool		has_limit;
 	int			page_size;
 	bool		require_job;	/* require_job_filter in force */
@@ -265,8 +267,10 @@ modelartsGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	ma_get_table_options(foreigntableid, &info->table);
 	ma_get_server_options(server, &sopts);
 	info->page_size = sopts.page_size;
-	info->require_job = info->table.has_require_job_filter ?
-		info->table.require_job_filter : sopts.require_job_filter;
+	/* v1's: a v2 table with no dataset given reads the dataset list */
+	info->require_job = !MA_RESOURCE_IS_V2(info->table.resource) &&
+		(info->table.has_require_job_filter ?
+		 info->table.require_job_filter : sopts.require_job_filter);
 
 	rel = table_open(foreigntableid, NoLock);
 	tupdesc = RelationGetDescr(rel);
@@ -278,12 +282,23 @@ modelartsGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 		if (att->attisdropped)
 			continue;
 		key = ma_column_key(foreigntableid, att->attnum);
-		if (strcmp(key, "data_annotation_id") == 0 && info->id_attno == 0)
+
+		/*
+		 * The dataset list has no call for one dataset: a condition on its
+		 * dataset_id stays a local filter.
+		 */
+		if (strcmp(key, ma_id_key(info->table.resource)) == 0 &&
+			info->id_attno == 0 &&
+			info->table.resource != MA_RESOURCE_DATASETS)
 			info->id_attno = att->attnum;
-		else if (strcmp(key, "tag_name") == 0 && info->tag_attno == 0 &&
-				 info->table.resource == MA_RESOURCE_IMAGES)
+		else if (info->tag_attno == 0 &&
+				 ((info->table.resource == MA_RESOURCE_IMAGES &&
+				   strcmp(key, "tag_name") == 0) ||
+				  (info->table.resource == MA_RESOURCE_SAMPLES &&
+				   strcmp(key, "label_name") == 0)))
 			info->tag_attno = att->attnum;
 	}
+	info->id_is_text = MA_RESOURCE_IS_V2(info->table.resource);
 
 	ma_classify_conditions(root, baserel, info);
 
@@ -299,7 +314,10 @@ modelartsGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	}
 
 	/* the per-job calls of the job-level resources, for the estimates */
-	if (info->table.resource != MA_RESOURCE_IMAGES)
+	if (MA_RESOURCE_IS_V2(info->table.resource))
+		info->calls_by_id = info->calls_listed =
+			info->table.resource == MA_RESOURCE_DATASETS ? 0 : 1;
+	else if (info->table.resource != MA_RESOURCE_IMAGES)
 	{
 		List	   *keys = column_keys(rel, info->attrs_used);
 		bool		need_job,
@@ -380,12 +398,15 @@ estimate_scan(MaRelInfo *info, double *rows, double *startup, double *total)
 	else if (list_all)
 		jobs = MA_JOBS_LISTED;
 
-	if (info->table.resource != MA_RESOURCE_IMAGES)
+	if (info->table.resource != MA_RESOURCE_IMAGES &&
+		info->table.resource != MA_RESOURCE_SAMPLES)
 	{
+		MaResource	r = info->table.resource;
+
 		/* a call or two per job, plus the listing when no job is given */
-		per_job = info->table.resource == MA_RESOURCE_PROJECTS ? 1.0 :
-			info->table.resource == MA_RESOURCE_VERSIONS ? MA_VERSIONS_PER_JOB :
-			MA_TAGS_PER_JOB;
+		per_job = r == MA_RESOURCE_PROJECTS || r == MA_RESOURCE_DATASETS ? 1.0 :
+			r == MA_RESOURCE_VERSIONS || r == MA_RESOURCE_DATASET_VERSIONS ?
+			MA_VERSIONS_PER_JOB : MA_TAGS_PER_JOB;
 		*rows = Max(jobs, 1.0) * per_job;
 		requests = Max(jobs, 1.0) * (list_all ? info->calls_listed : info->calls_by_id);
 		if (list_all)
@@ -486,7 +507,8 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 		Expr	   *value;
 
 		if (join_clause_is_movable_to(rinfo, baserel) &&
-			ma_param_id_clause(root, rinfo, baserel->relid, info->id_attno, &value))
+			ma_param_id_clause(root, rinfo, baserel->relid, info->id_attno,
+							   info->id_is_text, &value))
 			candidates = lappend(candidates, rinfo);
 	}
 	if (baserel->has_eclass_joins)
@@ -505,7 +527,8 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 			RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
 			Expr	   *value;
 
-			if (ma_param_id_clause(root, rinfo, baserel->relid, info->id_attno, &value))
+			if (ma_param_id_clause(root, rinfo, baserel->relid, info->id_attno,
+							   info->id_is_text, &value))
 				candidates = lappend(candidates, rinfo);
 		}
 	}
@@ -648,10 +671,17 @@ modelartsGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 		parse->hasWindowFuncs || parse->groupingSets || parse->havingQual ||
 		parse->setOperations || parse->commandType != CMD_SELECT)
 		return;
+	/*
+	 * v1 pushes the window across the jobs of the listing too; v2's dataset
+	 * list restarts the samples scan per dataset, so there it is not pushed
+	 */
 	if (info->local_conds != NIL ||
 		(info->require_job && info->id_mode == MA_ID_NONE &&
 		 !info->table.has_annotation_id) ||
-		info->table.resource != MA_RESOURCE_IMAGES)
+		(info->table.resource == MA_RESOURCE_SAMPLES &&
+		 info->id_mode == MA_ID_NONE) ||
+		(info->table.resource != MA_RESOURCE_IMAGES &&
+		 info->table.resource != MA_RESOURCE_SAMPLES))
 		return;
 	if (!row_count_is_pushable(parse->limitCount) ||
 		!row_count_is_pushable(parse->limitOffset))
@@ -736,7 +766,7 @@ modelartsGetForeignPlan(PlannerInfo *root, RelOptInfo *foreignrel,
 			if (list_member_ptr(foreignrel->baserestrictinfo, rinfo))
 				continue;
 			if (ma_param_id_clause(root, rinfo, foreignrel->relid,
-								   info->id_attno, &value))
+								   info->id_attno, info->id_is_text, &value))
 			{
 				id_mode = MA_ID_EQ;
 				id_exprs = list_make1(value);
@@ -869,10 +899,13 @@ modelartsBeginForeignScan(ForeignScanState *node, int eflags)
 	ma_get_server_options(GetForeignServer(table->serverid), &sopts);
 	ma_get_table_options(rte->relid, &topts);
 	st->page_size = sopts.page_size;
-	st->require_job = topts.has_require_job_filter ?
-		topts.require_job_filter : sopts.require_job_filter;
+	st->require_job = !MA_RESOURCE_IS_V2(st->resource) &&
+		(topts.has_require_job_filter ?
+		 topts.require_job_filter : sopts.require_job_filter);
 	st->has_table_id = topts.has_annotation_id;
 	st->table_id = topts.data_annotation_id;
+	st->table_dataset = topts.dataset_id;
+	st->version = topts.version_id;
 	in_flight = topts.requests_in_flight > 0 ? topts.requests_in_flight :
 		sopts.requests_in_flight;
 	if (boolVal(list_nth(priv, FdwScanPrivateFewRows)))
@@ -927,7 +960,13 @@ modelartsBeginForeignScan(ForeignScanState *node, int eflags)
 	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
 		conn = ma_get_connection(GetUserMapping(userid, table->serverid));
 
-	if (st->resource == MA_RESOURCE_IMAGES)
+	if (MA_RESOURCE_IS_V2(st->resource))
+		st->scan = ma_v2_scan_create(conn, st->resource, sopts.project_id,
+									 sopts.page_size, in_flight,
+									 st->id_mode == MA_ID_NONE &&
+									 st->table_dataset == NULL,
+									 estate->es_query_cxt);
+	else if (st->resource == MA_RESOURCE_IMAGES)
 		st->scan = ma_images_scan_create(conn, sopts.project_id, in_flight,
 										 estate->es_query_cxt);
 	else
@@ -971,11 +1010,17 @@ plan_input_init(MaScanState *st, MaPlanInput *in)
 	in->tag_mode = st->tag_mode;
 	in->page_size = st->page_size;
 	in->has_limit = st->has_limit;
+	in->v2 = MA_RESOURCE_IS_V2(st->resource);
+	in->table_dataset = st->table_dataset;
+	if (st->resource == MA_RESOURCE_SAMPLES)
+		in->version = st->version;
 	in->limit = -1;
 	in->limit_known = in->offset_known = true;
 	in->list_min = 1;
 	in->list_max = PG_INT64_MAX;
-	in->list_jobs = (st->id_mode == MA_ID_NONE || st->id_mode == MA_ID_RANGE);
+	/* v1: no job given, the annotation-jobs listing (v2's: in v2.c) */
+	in->list_jobs = !in->v2 &&
+		(st->id_mode == MA_ID_NONE || st->id_mode == MA_ID_RANGE);
 }
 
 /*
@@ -1010,7 +1055,8 @@ eval_plan_input(ForeignScanState *node, MaScanState *st, MaPlanInput *in)
 			bool		all = false;
 			List	   *values = eval_values(lfirst(lc), econtext,
 											 (lfirst_int(lc2) & MA_IDV_ARRAY) != 0,
-											 true, &all);
+											 !MA_RESOURCE_IS_V2(st->resource),
+											 &all);
 
 			/* "(id = $1 OR $1 IS NULL)" with $1 NULL: no condition */
 			if (all && (lfirst_int(lc2) & MA_IDV_NULL_ALL))
@@ -1149,6 +1195,7 @@ modelartsIterateForeignScan(ForeignScanState *node)
 	if (ma_is_aggregate_scan(node))
 		return ma_aggregate_next(node);
 
+	memset(&src, 0, sizeof(src));
 	ExecClearTuple(slot);
 	MemoryContextReset(st->row_cxt);
 
@@ -1248,7 +1295,10 @@ eval_row_count(ExprState *state, ExprContext *econtext, int64 absent,
 	return v;
 }
 
-/* A known plan value from a datum of an integer or text type. */
+/*
+ * A known plan value from a datum: a job's number ("job": from any type
+ * ma_id_from_datum reads), or a string (a tag, a label, v2's dataset ID).
+ */
 static MaPlanValue *
 datum_value(Datum d, Oid type, bool job)
 {
@@ -1395,7 +1445,7 @@ explain_plan_input(ForeignScanState *node, MaScanState *st, MaPlanInput *in)
 		in->jobs = list_concat(in->jobs,
 							   node_values(list_nth(fsplan->fdw_exprs, intVal(lfirst(lc))),
 										   (lfirst_int(lc2) & MA_IDV_ARRAY) != 0,
-										   true));
+										   !MA_RESOURCE_IS_V2(st->resource)));
 	if (st->id_mode == MA_ID_RANGE)
 	{
 		Node	   *lo = lo_idx >= 0 ? list_nth(fsplan->fdw_exprs, lo_idx) : NULL;
@@ -1572,12 +1622,16 @@ modelartsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("Retries", NULL, scan->counters.retries, es);
 		ExplainPropertyInteger("Bytes received", NULL,
 							   scan->counters.bytes, es);
-		if (st->resource == MA_RESOURCE_IMAGES)
+		if (st->resource == MA_RESOURCE_IMAGES ||
+			st->resource == MA_RESOURCE_SAMPLES)
 		{
-			ExplainPropertyInteger("Images received", NULL,
-								   scan->images_received, es);
+			ExplainPropertyInteger(st->resource == MA_RESOURCE_SAMPLES ?
+								   "Samples received" : "Images received",
+								   NULL, scan->images_received, es);
 			ExplainPropertyInteger("Rows dropped", NULL, scan->rows_dropped, es);
 		}
+		else if (MA_RESOURCE_IS_V2(st->resource))
+			ExplainPropertyInteger("Datasets read", NULL, scan->jobs_read, es);
 		else
 			ExplainPropertyInteger("Jobs read", NULL, scan->jobs_read, es);
 	}

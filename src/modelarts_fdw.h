@@ -29,8 +29,32 @@ typedef enum MaResource
 	MA_RESOURCE_IMAGES,
 	MA_RESOURCE_PROJECTS,
 	MA_RESOURCE_VERSIONS,
-	MA_RESOURCE_TAGS
+	MA_RESOURCE_TAGS,
+	/* the v2 dataset API (v2.c) */
+	MA_RESOURCE_SAMPLES,
+	MA_RESOURCE_DATASETS,
+	MA_RESOURCE_DATASET_VERSIONS,
+	MA_RESOURCE_DATASET_LABELS
 } MaResource;
+
+/* Is the resource one of the v2 dataset API's? */
+#define MA_RESOURCE_IS_V2(r)	((r) >= MA_RESOURCE_SAMPLES)
+
+/*
+ * The keys of an images (v1) or samples (v2) answer that the images scan
+ * and the row conversion read; see request.c and v2.c.
+ */
+typedef struct MaAnswerShape
+{
+	const char *items;			/* the page's array: "images", "samples" */
+	const char *count;			/* its total: "image_count", "sample_count" */
+	const char *id;				/* an item's ID: "image_id", "sample_id" */
+	const char *tags;			/* an item's tags: "tags", "labels" */
+	const char *tag_name;		/* the name in an object entry: "tag", "name" */
+	const char *size_parent;	/* the object holding the size, or NULL */
+	const char *size;			/* [w, h]: "size", "@modelarts:size" */
+	const char *item_word;		/* in messages: "image", "sample" */
+} MaAnswerShape;
 
 /* How a user mapping authenticates; exactly one mode per mapping. */
 typedef enum MaAuthMode
@@ -88,6 +112,8 @@ typedef struct MaTableOptions
 	bool		require_job_filter; /* ... the server's */
 	bool		missing_job_empty;	/* missing_job 'empty' */
 	int			use_remote_estimate;	/* overrides the server's; -1: unset */
+	char	   *dataset_id;		/* v2: the table option, or NULL */
+	char	   *version_id;		/* v2 samples: a published version, or NULL */
 } MaTableOptions;
 
 /*
@@ -143,6 +169,7 @@ typedef struct MaRelInfo
 	MaTableOptions table;
 	AttrNumber	id_attno;		/* column reading data_annotation_id, or 0 */
 	AttrNumber	tag_attno;		/* column reading tag_name, or 0 */
+	bool		id_is_text;		/* v2: the ID is a string (dataset_id) */
 	MaIdMode	id_mode;
 	List	   *id_exprs;		/* MA_ID_EQ: value or array expressions */
 	List	   *id_flags;		/* ... their MA_IDV_* flags (IntList) */
@@ -193,6 +220,8 @@ typedef struct MaStream
 	const MaPlanValue *tag;		/* MA_STREAM_TAG: the tag */
 	List	   *keep_tags;		/* MA_STREAM_TAGGED: if not NIL, only rows
 								 * whose tag is one of these C strings */
+	bool		v2;				/* a dataset's samples, not a job's images */
+	const char *version;		/* v2: version_id, encoded, or NULL */
 	int			per_page;
 	int64		first_page;
 	int64		max_pages;		/* -1: until the stream ends */
@@ -220,6 +249,9 @@ typedef struct MaPlanInput
 	const char *limit_text;		/* for EXPLAIN, when not known */
 	const char *offset_text;
 	bool		negative;		/* for EXPLAIN: a negative constant */
+	bool		v2;				/* datasets (string IDs) and their samples */
+	const char *table_dataset;	/* v2: the table option dataset_id, or NULL */
+	const char *version;		/* v2: the table option version_id, or NULL */
 } MaPlanInput;
 
 /* The requests of a scan, as the executor runs them and EXPLAIN shows them */
@@ -236,12 +268,14 @@ typedef struct MaRequestPlan
 	int64		list_min;		/* ... whose ID is in this range */
 	int64		list_max;
 	int			list_page_size; /* ... read in pages of this many jobs */
+	const MaAnswerShape *shape; /* of the answers: v1 images or v2 samples */
 } MaRequestPlan;
 
 /* How a column's value is made from a row's source. */
 typedef enum MaColumnKind
 {
 	MA_COL_ANNOTATION_ID,		/* the job's numeric ID */
+	MA_COL_DATASET_ID,			/* v2: the dataset's string ID */
 	MA_COL_TAG_NAME,			/* the row's tag, NULL for an untagged image */
 	MA_COL_TAGS,				/* all distinct tag names of the image */
 	MA_COL_ANNOTATIONS,			/* the image's raw "tags" array */
@@ -267,6 +301,8 @@ typedef struct MaColumn
 typedef struct MaRowSource
 {
 	int64		job_id;
+	const char *dataset_id;		/* v2: the dataset's ID (UTF-8), or NULL */
+	const MaAnswerShape *shape; /* images or samples: the object's keys */
 	const struct cJSON *object;	/* image (or other resource object) */
 	const char *tag;			/* the row's tag, or NULL */
 	const char **tags;			/* distinct tags of the image */
@@ -278,7 +314,8 @@ typedef struct MaRowSource
 extern void ma_classify_conditions(PlannerInfo *root, RelOptInfo *baserel,
 								   MaRelInfo *info);
 extern bool ma_param_id_clause(PlannerInfo *root, RestrictInfo *rinfo,
-							   Index relid, AttrNumber id_attno, Expr **value);
+							   Index relid, AttrNumber id_attno, bool text,
+							   Expr **value);
 extern int64 ma_id_from_datum(Datum d, Oid type);
 
 /* in request.c */
@@ -288,6 +325,7 @@ extern bool ma_tag_value_is_pushable(const char *tag);
 extern MaPlanValue *ma_plan_job(int64 id);
 extern MaPlanValue *ma_plan_tag(const char *tag);
 extern MaPlanValue *ma_plan_unknown(const char *text, bool many);
+extern const MaAnswerShape ma_images_shape;
 extern MaRequestPlan *ma_plan_requests(const MaPlanInput *in);
 extern bool ma_stream_is_exact(const MaStream *stream);
 extern void ma_page_window(int64 offset, int64 limit, int max_page,
@@ -303,7 +341,7 @@ extern void ma_append_jobs_request(StringInfo path, StringInfo query,
 								   const char *project_id, int64 page,
 								   int page_size);
 extern void ma_explain_request_plan(const MaRequestPlan *plan,
-									const char *project_id,
+									const char *project_id, List *before,
 									struct ExplainState *es);
 extern void ma_explain_requests(List *requests, const char *paging,
 								struct ExplainState *es);
@@ -324,7 +362,8 @@ extern MaColumn *ma_describe_columns(Relation rel, MaResource resource,
 									 Bitmapset *attrs_used, int *ncolumns);
 extern void ma_fill_row(Relation rel, MaColumn *columns, int ncolumns,
 						const MaRowSource *src, Datum *values, bool *nulls);
-extern int	ma_distinct_tags(const struct cJSON *image, const char ***tags);
+extern int	ma_distinct_tags(const struct cJSON *image,
+							 const MaAnswerShape *shape, const char ***tags);
 
 /* in resource.c */
 extern void ma_job_calls(MaResource resource, bool list_all, List *keys,
@@ -670,6 +709,38 @@ extern void ma_missing_job(MaScan *scan, int64 job_id);
 extern void ma_job_lister_init(MaJobLister *lister, MaClient *client,
 							   const char *project_id, int page_size);
 extern struct cJSON *ma_job_lister_next(MaJobLister *lister, int64 *job_id);
+extern List *ma_plan_jobs(const MaPlanInput *in);
+
+/* in v2.c */
+
+/* The v2 dataset list, page by page; see v2.c. */
+typedef struct MaDatasetLister
+{
+	MaClient   *client;
+	const char *project_id;
+	int			page_size;
+	int64		page;			/* the next page index to ask for (from 0) */
+	bool		done;
+	MemoryContext page_cxt;		/* the current page's tree */
+	struct cJSON *json;
+	struct cJSON *next_item;
+	List	   *listed;			/* dataset IDs returned so far (C strings) */
+} MaDatasetLister;
+
+extern const MaAnswerShape ma_samples_shape;
+extern void ma_dataset_lister_init(MaDatasetLister *lister, MaClient *client,
+								   const char *project_id, int page_size);
+extern struct cJSON *ma_dataset_lister_next(MaDatasetLister *lister,
+											const char **dataset_id);
+extern const char *ma_id_key(MaResource resource);
+extern void ma_append_samples_request(StringInfo path, StringInfo query,
+									  const char *project_id,
+									  const MaStream *stream, int per_page,
+									  int64 page);
+extern MaScan *ma_v2_scan_create(struct MaConnection *conn,
+								 MaResource resource, const char *project_id,
+								 int page_size, int in_flight, bool list_all,
+								 MemoryContext cxt);
 
 /*
  * One job's tags/stats answer, read once for every use (stats.c): the

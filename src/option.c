@@ -68,6 +68,8 @@ static const MaOption valid_options[] = {
 	{"require_job_filter", ForeignTableRelationId},
 	{"missing_job", ForeignTableRelationId},
 	{"use_remote_estimate", ForeignTableRelationId},
+	{"dataset_id", ForeignTableRelationId},
+	{"version_id", ForeignTableRelationId},
 	/* column */
 	{"key", AttributeRelationId},
 	{NULL, InvalidOid}
@@ -78,6 +80,10 @@ static const char *const resource_names[] = {
 	[MA_RESOURCE_PROJECTS] = "projects",
 	[MA_RESOURCE_VERSIONS] = "versions",
 	[MA_RESOURCE_TAGS] = "tags",
+	[MA_RESOURCE_SAMPLES] = "samples",
+	[MA_RESOURCE_DATASETS] = "datasets",
+	[MA_RESOURCE_DATASET_VERSIONS] = "dataset_versions",
+	[MA_RESOURCE_DATASET_LABELS] = "dataset_labels",
 };
 
 #define DEFAULT_CONNECT_TIMEOUT_MS	10000
@@ -97,6 +103,7 @@ static MaResource parse_resource(DefElem *def);
 static int64 parse_annotation_id(DefElem *def);
 static bool parse_missing_job(DefElem *def);
 static void check_auth_modes(List *options);
+static void check_table_options(List *options);
 static void hide_statement_callback(void *arg);
 
 PG_FUNCTION_INFO_V1(modelarts_fdw_validator);
@@ -255,6 +262,15 @@ modelarts_fdw_validator(PG_FUNCTION_ARGS)
 			(void) parse_missing_job(def);
 		else if (strcmp(def->defname, "data_annotation_id") == 0)
 			(void) parse_annotation_id(def);
+		else if (strcmp(def->defname, "dataset_id") == 0 ||
+				 strcmp(def->defname, "version_id") == 0)
+		{
+			/* v2's IDs are opaque strings: any but the empty one */
+			if (defGetString(def)[0] == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("option \"%s\" must not be empty", def->defname)));
+		}
 		else if (strcmp(def->defname, "key") == 0)
 		{
 			if (defGetString(def)[0] == '\0')
@@ -273,6 +289,8 @@ modelarts_fdw_validator(PG_FUNCTION_ARGS)
 
 	if (catalog == UserMappingRelationId)
 		check_auth_modes(options);
+	if (catalog == ForeignTableRelationId)
+		check_table_options(options);
 
 	error_context_stack = errcb.previous;
 	PG_RETURN_VOID();
@@ -407,7 +425,7 @@ parse_resource(DefElem *def)
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 			 errmsg("invalid value for option \"resource\": \"%s\"", v),
-			 errhint("Valid values are: images, projects, versions, tags.")));
+			 errhint("Valid values are: images, projects, versions, tags, samples, datasets, dataset_versions, dataset_labels.")));
 	return MA_RESOURCE_IMAGES;	/* keep compiler quiet */
 }
 
@@ -498,6 +516,54 @@ check_auth_modes(List *options)
 				 errmsg("option \"%s\" is required with access key authentication",
 						!ak ? "access_key" : "secret_key"),
 				 errhint("Access key authentication needs both \"access_key\" and \"secret_key\".")));
+}
+
+/*
+ * The ID options of a foreign table belong to its API: data_annotation_id
+ * to the v1 resources, dataset_id to the v2 ones, version_id to samples;
+ * so do require_job_filter and missing_job, v1's (a v2 table with no
+ * dataset given reads the dataset list, and a missing dataset is an error).
+ */
+static void
+check_table_options(List *options)
+{
+	MaResource	resource = MA_RESOURCE_IMAGES;
+	const char *misplaced = NULL;
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, "resource") == 0)
+			resource = parse_resource(def);
+	}
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if ((strcmp(def->defname, "data_annotation_id") == 0 &&
+			 MA_RESOURCE_IS_V2(resource)) ||
+			(strcmp(def->defname, "dataset_id") == 0 &&
+			 !MA_RESOURCE_IS_V2(resource)) ||
+			(strcmp(def->defname, "version_id") == 0 &&
+			 resource != MA_RESOURCE_SAMPLES))
+			misplaced = def->defname;
+		else if ((strcmp(def->defname, "require_job_filter") == 0 ||
+				  strcmp(def->defname, "missing_job") == 0) &&
+				 MA_RESOURCE_IS_V2(resource))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("option \"%s\" does not apply to resource \"%s\"",
+							def->defname, resource_names[resource]),
+					 errhint("\"require_job_filter\" and \"missing_job\" are for the v1 resources (images, projects, versions, tags).")));
+	}
+	if (misplaced)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("option \"%s\" does not apply to resource \"%s\"",
+						misplaced, resource_names[resource]),
+				 errhint("\"data_annotation_id\" is for the v1 resources (images, projects, versions, tags), \"dataset_id\" for the v2 ones (samples, datasets, dataset_versions, dataset_labels), \"version_id\" for samples.")));
 }
 
 /* A URL option without its trailing slashes, palloc'd: paths start with '/' */
@@ -654,6 +720,10 @@ ma_get_table_options(Oid relid, MaTableOptions *opts)
 			opts->missing_job_empty = parse_missing_job(def);
 		else if (strcmp(def->defname, "use_remote_estimate") == 0)
 			opts->use_remote_estimate = defGetBoolean(def) ? 1 : 0;
+		else if (strcmp(def->defname, "dataset_id") == 0)
+			opts->dataset_id = pstrdup(defGetString(def));
+		else if (strcmp(def->defname, "version_id") == 0)
+			opts->version_id = pstrdup(defGetString(def));
 	}
 }
 

@@ -36,11 +36,13 @@ static bool is_column(Node *node, Index relid, AttrNumber attno);
 static bool is_value(Node *node);
 static bool is_value_list(Node *node);
 static bool is_id_equality(Oid opno);
-static bool is_id_column(Node *node, Index relid, AttrNumber attno, Oid *cast);
+static bool is_text_equality(Oid opno, Oid collid);
+static bool is_id_column(Node *node, Index relid, AttrNumber attno, bool text,
+						 Oid *cast);
 static bool is_id_equality_as(Oid opno, Oid cast, Oid collid);
 static bool float_value_is_exact(Node *value);
 static bool id_equality(Node *clause, Index relid, AttrNumber attno,
-						Node **value, int *flags);
+						bool text, Node **value, int *flags);
 static int64 id_from_digits(const char *t);
 static bool classify_id(RestrictInfo *rinfo, Index relid, MaRelInfo *info);
 static bool classify_id_bound(RestrictInfo *rinfo, Index relid,
@@ -61,7 +63,9 @@ ma_classify_conditions(PlannerInfo *root, RelOptInfo *baserel, MaRelInfo *info)
 {
 	ListCell   *lc;
 
-	info->id_mode = info->table.has_annotation_id ? MA_ID_TABLE : MA_ID_NONE;
+	info->id_mode = (MA_RESOURCE_IS_V2(info->table.resource) ?
+					 info->table.dataset_id != NULL :
+					 info->table.has_annotation_id) ? MA_ID_TABLE : MA_ID_NONE;
 	info->id_exprs = NIL;
 	info->id_flags = NIL;
 	info->id_lo_expr = info->id_hi_expr = NULL;
@@ -117,11 +121,17 @@ ma_classify_conditions(PlannerInfo *root, RelOptInfo *baserel, MaRelInfo *info)
  * Is node the id column, maybe under a cast that keeps equality exact: the
  * casts of bigint to numeric and to float8 (every job ID below 2^53 is
  * exact in a double) and the I/O cast to text (one spelling per integer).
- * *cast gets the type compared: INT8OID for the column itself.
+ * *cast gets the type compared: INT8OID for the column itself.  v2's
+ * dataset_id ("text") is a string: the column itself, compared as text.
  */
 static bool
-is_id_column(Node *node, Index relid, AttrNumber attno, Oid *cast)
+is_id_column(Node *node, Index relid, AttrNumber attno, bool text, Oid *cast)
 {
+	if (text)
+	{
+		*cast = TEXTOID;
+		return is_column(node, relid, attno);
+	}
 	node = strip_relabel(node);
 	if (node == NULL)
 		return false;
@@ -164,8 +174,7 @@ is_id_equality_as(Oid opno, Oid cast, Oid collid)
 		case FLOAT8OID:
 			return opno == FLOAT8_EQ_OPERATOR;
 		case TEXTOID:
-			return opno == TextEqualOperator && OidIsValid(collid) &&
-				get_collation_isdeterministic(collid);
+			return is_text_equality(opno, collid);
 	}
 	return false;
 }
@@ -193,12 +202,13 @@ float_value_is_exact(Node *value)
 
 /*
  * One equality on data_annotation_id: "= v" or "= ANY(array)", the column
- * maybe under an exact cast (is_id_column).  *value and *flags get the
- * value side.
+ * maybe under an exact cast (is_id_column); on v2's dataset_id ("text"),
+ * text equality under a deterministic collation.  *value and *flags get
+ * the value side.
  */
 static bool
-id_equality(Node *clause, Index relid, AttrNumber attno, Node **value,
-			int *flags)
+id_equality(Node *clause, Index relid, AttrNumber attno, bool text,
+			Node **value, int *flags)
 {
 	Oid			cast;
 
@@ -212,9 +222,10 @@ id_equality(Node *clause, Index relid, AttrNumber attno, Node **value,
 			return false;
 		left = linitial(op->args);
 		right = lsecond(op->args);
-		if (is_id_column(left, relid, attno, &cast) && is_value(right))
+		if (is_id_column(left, relid, attno, text, &cast) && is_value(right))
 			*value = right;
-		else if (is_id_column(right, relid, attno, &cast) && is_value(left))
+		else if (is_id_column(right, relid, attno, text, &cast) &&
+				 is_value(left))
 			*value = left;
 		else
 			return false;
@@ -230,7 +241,7 @@ id_equality(Node *clause, Index relid, AttrNumber attno, Node **value,
 		ScalarArrayOpExpr *saop = (ScalarArrayOpExpr *) clause;
 
 		if (!saop->useOr ||
-			!is_id_column(linitial(saop->args), relid, attno, &cast) ||
+			!is_id_column(linitial(saop->args), relid, attno, text, &cast) ||
 			!is_id_equality_as(saop->opno, cast, saop->inputcollid) ||
 			cast == FLOAT8OID ||
 			!is_value_list(lsecond(saop->args)))
@@ -267,13 +278,15 @@ classify_id(RestrictInfo *rinfo, Index relid, MaRelInfo *info)
 	{
 		/* NOT (id IS DISTINCT FROM v) */
 		if (!id_equality((Node *) get_notclausearg((Expr *) clause), relid,
-						 info->id_attno, &value, &flags))
+						 info->id_attno, info->id_is_text,
+						 &value, &flags))
 			return false;
 		exprs = list_make1(value);
 		flaglist = list_make1_int(flags);
 	}
 	else if (!IsA(clause, DistinctExpr) &&
-			 id_equality(clause, relid, info->id_attno, &value, &flags))
+			 id_equality(clause, relid, info->id_attno, info->id_is_text,
+						 &value, &flags))
 	{
 		exprs = list_make1(value);
 		flaglist = list_make1_int(flags);
@@ -287,7 +300,8 @@ classify_id(RestrictInfo *rinfo, Index relid, MaRelInfo *info)
 			Node	   *arg = lfirst(lc);
 
 			if (!IsA(arg, DistinctExpr) &&
-				id_equality(arg, relid, info->id_attno, &value, &flags))
+				id_equality(arg, relid, info->id_attno, info->id_is_text,
+						 &value, &flags))
 			{
 				exprs = lappend(exprs, value);
 				flaglist = lappend_int(flaglist, flags);
@@ -301,10 +315,15 @@ classify_id(RestrictInfo *rinfo, Index relid, MaRelInfo *info)
 			else
 				return false;
 		}
-		/* "v IS NULL": only as the idiom, one value and its test */
+		/*
+		 * "v IS NULL": only as the idiom, one value and its test; not on
+		 * v2's dataset_id, whose scan knows when it is made whether it reads
+		 * the dataset list (there the idiom stays a local filter)
+		 */
 		if (nulltests != NIL)
 		{
-			if (list_length(exprs) != 1 || list_length(nulltests) != 1 ||
+			if (info->id_is_text ||
+				list_length(exprs) != 1 || list_length(nulltests) != 1 ||
 				(linitial_int(flaglist) & MA_IDV_ARRAY) ||
 				!equal(strip_relabel(linitial(exprs)), linitial(nulltests)))
 				return false;
@@ -334,7 +353,7 @@ classify_id_bound(RestrictInfo *rinfo, Index relid, MaRelInfo *info)
 	Node	   *value;
 	int			strategy;
 
-	if (info->id_attno == 0 || !IsA(clause, OpExpr) ||
+	if (info->id_attno == 0 || info->id_is_text || !IsA(clause, OpExpr) ||
 		(info->id_mode != MA_ID_NONE && info->id_mode != MA_ID_TABLE &&
 		 info->id_mode != MA_ID_RANGE))
 		return false;
@@ -385,9 +404,8 @@ tag_equality(OpExpr *op, Index relid, AttrNumber attno, Node **value)
 	Node	   *left,
 			   *right;
 
-	if (list_length(op->args) != 2 || op->opno != TextEqualOperator ||
-		!OidIsValid(op->inputcollid) ||
-		!get_collation_isdeterministic(op->inputcollid))
+	if (list_length(op->args) != 2 ||
+		!is_text_equality(op->opno, op->inputcollid))
 		return false;
 	left = linitial(op->args);
 	right = lsecond(op->args);
@@ -456,22 +474,11 @@ classify_tag(RestrictInfo *rinfo, Index relid, MaRelInfo *info)
 
 	if (IsA(clause, OpExpr))
 	{
-		OpExpr	   *op = (OpExpr *) clause;
-		Node	   *left,
-				   *right;
+		Node	   *value;
 
-		if (list_length(op->args) != 2 || op->opno != TextEqualOperator ||
-			!OidIsValid(op->inputcollid) ||
-			!get_collation_isdeterministic(op->inputcollid))
+		if (!tag_equality((OpExpr *) clause, relid, info->tag_attno, &value))
 			return false;
-		left = linitial(op->args);
-		right = lsecond(op->args);
-		if (is_column(left, relid, info->tag_attno) && is_value(right))
-			info->tag_expr = (Expr *) right;
-		else if (is_column(right, relid, info->tag_attno) && is_value(left))
-			info->tag_expr = (Expr *) left;
-		else
-			return false;
+		info->tag_expr = (Expr *) value;
 		info->tag_mode = MA_TAG_EQ;
 		return true;
 	}
@@ -479,9 +486,7 @@ classify_tag(RestrictInfo *rinfo, Index relid, MaRelInfo *info)
 	{
 		ScalarArrayOpExpr *saop = (ScalarArrayOpExpr *) clause;
 
-		if (!saop->useOr || saop->opno != TextEqualOperator ||
-			!OidIsValid(saop->inputcollid) ||
-			!get_collation_isdeterministic(saop->inputcollid) ||
+		if (!saop->useOr || !is_text_equality(saop->opno, saop->inputcollid) ||
 			!is_column(linitial(saop->args), relid, info->tag_attno) ||
 			!is_value_list(lsecond(saop->args)))
 			return false;
@@ -498,6 +503,18 @@ is_id_equality(Oid opno)
 {
 	return get_op_opfamily_strategy(opno, INTEGER_BTREE_FAM_OID) ==
 		BTEqualStrategyNumber;
+}
+
+/*
+ * The text equality operator under a deterministic collation, where
+ * equality is byte equality, as it is on the service: for tags, labels and
+ * v2's dataset IDs.
+ */
+static bool
+is_text_equality(Oid opno, Oid collid)
+{
+	return opno == TextEqualOperator && OidIsValid(collid) &&
+		get_collation_isdeterministic(collid);
 }
 
 static Node *
@@ -557,12 +574,12 @@ is_value_list(Node *node)
 /*
  * A join clause "data_annotation_id = <outer expression>" that a
  * parameterized scan can answer by sending the outer row's value as the job:
- * integer equality, our column on one side, and on the other an expression
+ * integer equality (text equality for v2's dataset_id: "text"), our column on one side, and on the other an expression
  * of other relations only, with nothing volatile.  *value gets that side.
  */
 bool
 ma_param_id_clause(PlannerInfo *root, RestrictInfo *rinfo, Index relid,
-				   AttrNumber id_attno, Expr **value)
+				   AttrNumber id_attno, bool text, Expr **value)
 {
 	Node	   *clause = (Node *) rinfo->clause;
 	OpExpr	   *op;
@@ -573,7 +590,9 @@ ma_param_id_clause(PlannerInfo *root, RestrictInfo *rinfo, Index relid,
 	if (id_attno == 0 || !IsA(clause, OpExpr))
 		return false;
 	op = (OpExpr *) clause;
-	if (list_length(op->args) != 2 || !is_id_equality(op->opno))
+	if (list_length(op->args) != 2 ||
+		!(text ? is_text_equality(op->opno, op->inputcollid) :
+		  is_id_equality(op->opno)))
 		return false;
 	left = linitial(op->args);
 	right = lsecond(op->args);

@@ -31,10 +31,15 @@
 /* The API's page numbers are 32-bit integers (inferred): no page past this. */
 #define MA_MAX_PAGE		((int64) PG_INT32_MAX)
 
-static MaStream *new_stream(const MaPlanValue *job, MaStreamKind kind,
-							const MaPlanValue *tag);
+static MaStream *new_stream(const MaPlanInput *in, const MaPlanValue *job,
+							MaStreamKind kind, const MaPlanValue *tag);
 static bool value_listed(List *values, const MaPlanValue *v, bool numeric);
 static int64 add_saturating(int64 a, int64 b);
+
+/* The keys of a v1 images answer (v2's samples: ma_samples_shape in v2.c) */
+const MaAnswerShape ma_images_shape = {
+	"images", "image_count", "image_id", "tags", "tag", NULL, "size", "image"
+};
 
 /*
  * Append s to buf percent-encoded as RFC 3986 and the AK/SK signer want it:
@@ -141,12 +146,23 @@ value_listed(List *values, const MaPlanValue *v, bool numeric)
 }
 
 static MaStream *
-new_stream(const MaPlanValue *job, MaStreamKind kind, const MaPlanValue *tag)
+new_stream(const MaPlanInput *in, const MaPlanValue *job, MaStreamKind kind,
+		   const MaPlanValue *tag)
 {
 	MaStream   *s = palloc0(sizeof(MaStream));
 
 	s->job = job;
-	s->job_id = job->known ? job->id : -1;
+	/* a dataset's answers name no job to check */
+	s->job_id = job->known && !in->v2 ? job->id : -1;
+	s->v2 = in->v2;
+	if (in->v2 && in->version)
+	{
+		StringInfoData b;
+
+		initStringInfo(&b);
+		ma_append_encoded(&b, in->version);
+		s->version = b.data;
+	}
 	s->kind = kind;
 	s->tag = tag;
 	s->max_pages = -1;
@@ -230,17 +246,26 @@ ma_plan_requests(const MaPlanInput *in)
 	List	   *jobs = NIL;
 	List	   *tags = NIL;
 	bool		all_known = true;
+	const char *table_dataset = NULL;
 	ListCell   *lc;
 
 	plan->limit = in->limit_known ? in->limit : -1;
 	plan->skip = in->offset_known ? in->offset : 0;
 	plan->paging = "until a short page";
+	plan->shape = in->v2 ? &ma_samples_shape : &ma_images_shape;
+	/* the table option in UTF-8, as plan values are */
+	if (in->v2 && in->table_dataset)
+		table_dataset = pg_server_to_any(in->table_dataset,
+										 (int) strlen(in->table_dataset),
+										 PG_UTF8);
 
 	/*
-	 * The jobs: duplicates, values no job has (<= 0) and disagreements with
-	 * the table option go.  With none given, the jobs of the listing (in a
-	 * range, maybe): the table option's job if it is in the range, or else
-	 * one template job that the scan makes real for each listed job.
+	 * The jobs (v2: datasets, by their string IDs): duplicates, values no
+	 * job has (v1: <= 0) and disagreements with the table option go.  With
+	 * none given on v1, the jobs of the listing (in a range, maybe): the
+	 * table option's job if it is in the range, or else one template job
+	 * that the scan makes real for each listed job (v2 lists its datasets
+	 * in v2.c: list_jobs is never set for it).
 	 */
 	if (in->list_jobs)
 	{
@@ -275,17 +300,21 @@ ma_plan_requests(const MaPlanInput *in)
 		{
 			MaPlanValue *v = lfirst(lc);
 
-			if (value_listed(jobs, v, true))
+			if (value_listed(jobs, v, !in->v2))
 				continue;
-			if (v->known && v->id <= 0)
+			if (v->known && !in->v2 && v->id <= 0)
 				continue;
-			if (v->known && in->has_table_id && v->id != in->table_id)
+			if (v->known && in->has_table_id && !in->v2 && v->id != in->table_id)
+				continue;
+			if (v->known && table_dataset && strcmp(v->tag, table_dataset) != 0)
 				continue;
 			if (!v->known)
 				all_known = false;
 			jobs = lappend(jobs, v);
 		}
 	}
+	else if (in->v2 && in->table_dataset)
+		jobs = list_make1(ma_plan_tag(in->table_dataset));
 	else if (in->has_table_id)
 		jobs = list_make1(ma_plan_job(in->table_id));
 
@@ -311,17 +340,17 @@ ma_plan_requests(const MaPlanInput *in)
 		{
 			case MA_TAG_ALL:
 				plan->streams = lappend(plan->streams,
-										new_stream(job, MA_STREAM_TAGGED, NULL));
+										new_stream(in, job, MA_STREAM_TAGGED, NULL));
 				plan->streams = lappend(plan->streams,
-										new_stream(job, MA_STREAM_UNTAGGED, NULL));
+										new_stream(in, job, MA_STREAM_UNTAGGED, NULL));
 				break;
 			case MA_TAG_TAGGED:
 				plan->streams = lappend(plan->streams,
-										new_stream(job, MA_STREAM_TAGGED, NULL));
+										new_stream(in, job, MA_STREAM_TAGGED, NULL));
 				break;
 			case MA_TAG_UNTAGGED:
 				plan->streams = lappend(plan->streams,
-										new_stream(job, MA_STREAM_UNTAGGED, NULL));
+										new_stream(in, job, MA_STREAM_UNTAGGED, NULL));
 				break;
 			case MA_TAG_EQ:
 			case MA_TAG_ANY:
@@ -338,11 +367,11 @@ ma_plan_requests(const MaPlanInput *in)
 						continue;
 					}
 					plan->streams = lappend(plan->streams,
-											new_stream(job, MA_STREAM_TAG, tag));
+											new_stream(in, job, MA_STREAM_TAG, tag));
 				}
 				if (keep != NIL)
 				{
-					s = new_stream(job, MA_STREAM_TAGGED, NULL);
+					s = new_stream(in, job, MA_STREAM_TAGGED, NULL);
 					s->keep_tags = keep;
 					plan->streams = lappend(plan->streams, s);
 				}
@@ -352,9 +381,8 @@ ma_plan_requests(const MaPlanInput *in)
 
 	if (plan->streams == NIL)
 	{
-		plan->none = jobs == NIL && in->has_table_id &&
-			(in->id_mode == MA_ID_EQ ||
-			 in->list_jobs) ?
+		plan->none = jobs == NIL && (in->has_table_id || table_dataset) &&
+			(in->id_mode == MA_ID_EQ || in->list_jobs) ?
 			"the condition and the table option name different jobs" :
 			"no value to ask for";
 		return plan;
@@ -456,6 +484,12 @@ ma_append_images_request(StringInfo path, StringInfo query,
 						 const char *project_id, const MaStream *stream,
 						 int per_page, int64 page)
 {
+	if (stream->v2)
+	{
+		ma_append_samples_request(path, query, project_id, stream, per_page,
+								  page);
+		return;
+	}
 	appendStringInfoString(path, "/v1/");
 	ma_append_encoded(path, project_id);
 	appendStringInfo(path, "/data-annotations/%s/images", stream->job->text);
@@ -508,14 +542,15 @@ ma_append_jobs_request(StringInfo path, StringInfo query,
 }
 
 /*
- * Render a request plan for EXPLAIN: the first request of each stream, and
- * how the pages go on.  The same plan the executor runs, so the same URLs.
+ * Render a request plan for EXPLAIN: the requests in "before" (a listing's,
+ * say; NIL for none), the first request of each stream, and how the pages
+ * go on.  The same plan the executor runs, so the same URLs.
  */
 void
 ma_explain_request_plan(const MaRequestPlan *plan, const char *project_id,
-						ExplainState *es)
+						List *before, ExplainState *es)
 {
-	List	   *requests = NIL;
+	List	   *requests = list_copy(before);
 	ListCell   *lc;
 
 	if (plan->listed && plan->streams != NIL)

@@ -178,8 +178,8 @@ ma_job_calls(MaResource resource, bool list_all, List *keys,
 			if (!list_all && !*need_job && !*need_stats)
 				*need_job = true;
 			break;
-		case MA_RESOURCE_IMAGES:
-			elog(ERROR, "images are not a job-level resource");
+		default:
+			elog(ERROR, "resource %d is not a v1 job-level resource", (int) resource);
 			break;
 	}
 }
@@ -644,8 +644,9 @@ load_job(MaJobScan *js, JobEntry *entry)
 		case MA_RESOURCE_PROJECTS:
 			project_row(js, entry->list_entry);
 			break;
-		case MA_RESOURCE_IMAGES:
-			elog(ERROR, "images are not a job-level resource");
+		default:
+			elog(ERROR, "resource %d is not a v1 job-level resource",
+				 (int) js->resource);
 			break;
 	}
 	if (entry->job_call)
@@ -773,6 +774,21 @@ plan_jobs(const MaPlanInput *in)
 	one.tags = NIL;
 	one.has_limit = false;
 	return ma_plan_requests(&one);
+}
+
+/*
+ * The jobs (v2: datasets) given to a scan, by the same rules (plan_jobs),
+ * as MaPlanValues: what v2.c reads its given datasets from.
+ */
+List *
+ma_plan_jobs(const MaPlanInput *in)
+{
+	List	   *jobs = NIL;
+	ListCell   *lc;
+
+	foreach(lc, plan_jobs(in)->streams)
+		jobs = lappend(jobs, (MaPlanValue *) ((MaStream *) lfirst(lc))->job);
+	return jobs;
 }
 
 /*

@@ -295,7 +295,7 @@ images_explain(MaScan *scan, const MaPlanInput *in, ExplainState *es)
 {
 	MaImagesScan *is = (MaImagesScan *) scan;
 
-	ma_explain_request_plan(ma_plan_requests(in), is->project_id, es);
+	ma_explain_request_plan(ma_plan_requests(in), is->project_id, NIL, es);
 }
 
 /*
@@ -394,6 +394,8 @@ next_row(MaImagesScan *is, MaRowSource *src)
 			if (have)
 			{
 				src->job_id = stream->job_id;
+				src->dataset_id = stream->v2 ? stream->job->tag : NULL;
+				src->shape = is->plan->shape;
 				src->object = image;
 				src->tag = tag;
 				src->tags = is->tags;
@@ -407,7 +409,8 @@ next_row(MaImagesScan *is, MaRowSource *src)
 		{
 			MemoryContext oldcxt = MemoryContextSwitchTo(is->page_cxt);
 
-			is->ntags = ma_distinct_tags(is->cur_image, &is->tags);
+			is->ntags = ma_distinct_tags(is->cur_image, is->plan->shape,
+										 &is->tags);
 			MemoryContextSwitchTo(oldcxt);
 			is->next_tag = 0;
 			is->image_pending = true;
@@ -659,21 +662,39 @@ take_page(MaImagesScan *is, PageSlot *slot)
 	json = ma_client_take_json(slot->call, is->page_cxt);
 	is->page_json = json;
 
-	images = cJSON_GetObjectItemCaseSensitive(json, "images");
+	images = cJSON_GetObjectItemCaseSensitive(json, is->plan->shape->items);
 	if (!cJSON_IsArray(images))
-		ma_malformed_answer(slot->call, "no \"images\" array");
+		ma_malformed_answer(slot->call, psprintf("no \"%s\" array",
+												 is->plan->shape->items));
 	got = 0;
 	cJSON_ArrayForEach(img, images)
 	{
 		if (!cJSON_IsObject(img))
-			ma_malformed_answer(slot->call, "an element of \"images\" is not an object");
+			ma_malformed_answer(slot->call,
+								psprintf("an element of \"%s\" is not an object",
+										 is->plan->shape->items));
 		got++;
 	}
 	if (got > s->per_page)
 		ma_malformed_answer(slot->call,
-				  psprintf("%d images on a page of %d", got, s->per_page));
+				  psprintf("%d %s on a page of %d", got,
+						   is->plan->shape->items, s->per_page));
 
 	check_repeat(is, r, slot->call, page, images, got, &end);
+
+	/*
+	 * The first page of a window that skips pages, holding images where its
+	 * own count (a total: not this page's count) says the window starts
+	 * past the end: the service answered the last page again, as some do
+	 * past the end.  There is no page before to compare it with, and the
+	 * answer contradicts itself otherwise: no rows.
+	 */
+	count = cJSON_GetObjectItemCaseSensitive(json, is->plan->shape->count);
+	if (!r->answered && page > 1 && got > 0 && cJSON_IsNumber(count) &&
+		count->valuedouble >= 0 && count->valuedouble != (double) got &&
+		(double) (page - 1) * s->per_page >= count->valuedouble)
+		end = true;
+
 	slot_path = MemoryContextStrdup(is->page_cxt, slot->call->path);
 	slot_query = MemoryContextStrdup(is->page_cxt, slot->call->query);
 	ma_client_discard(is->client, slot->call);
@@ -693,7 +714,6 @@ take_page(MaImagesScan *is, PageSlot *slot)
 	is->base.images_received += got;
 	r->images_seen += got;
 
-	count = cJSON_GetObjectItemCaseSensitive(json, "image_count");
 	if (cJSON_IsNumber(count) && count->valuedouble >= 0)
 	{
 		int64		last;
@@ -722,8 +742,9 @@ take_page(MaImagesScan *is, PageSlot *slot)
 		r->hint_count > (page - 1) * s->per_page + got)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-				 errmsg("malformed answer from ModelArts: page " INT64_FORMAT " has %d images of %d, but its image_count says " INT64_FORMAT,
-						page, got, s->per_page, r->hint_count),
+				 errmsg("malformed answer from ModelArts: page " INT64_FORMAT " has %d %s of %d, but its %s says " INT64_FORMAT,
+						page, got, is->plan->shape->items, s->per_page,
+						is->plan->shape->count, r->hint_count),
 				 errdetail("A short page ends a stream; a count of more images than the pages hold contradicts it."),
 				 errcontext("remote request: GET %s?%s", slot_path, slot_query)));
 
@@ -761,7 +782,7 @@ check_repeat(MaImagesScan *is, StreamRun *r, MaCall *call, int64 page,
 	ids = MemoryContextAllocZero(is->run_cxt, sizeof(uint64) * size);
 	cJSON_ArrayForEach(img, images)
 	{
-		const cJSON *id = cJSON_GetObjectItemCaseSensitive(img, "image_id");
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(img, is->plan->shape->id);
 		uint64		h;
 		int			i;
 
@@ -849,8 +870,8 @@ honours_page(MaImagesScan *is, StreamRun *r, const cJSON *images)
 	MaCall	   *probe;
 	bool		result;
 
-	first = cJSON_GetObjectItemCaseSensitive(first, "image_id");
-	last = cJSON_GetObjectItemCaseSensitive(last, "image_id");
+	first = cJSON_GetObjectItemCaseSensitive(first, is->plan->shape->id);
+	last = cJSON_GetObjectItemCaseSensitive(last, is->plan->shape->id);
 	if (r->s->per_page < 2 || !cJSON_IsString(first) || !cJSON_IsString(last))
 		return false;
 
@@ -860,8 +881,8 @@ honours_page(MaImagesScan *is, StreamRun *r, const cJSON *images)
 							 r->s->per_page);
 	probe = ma_client_call(is->client, path.data, query.data, r->s->job_id);
 	answer = ma_client_wait(is->client, probe);
-	got = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(answer, "images"), 0);
-	got = cJSON_GetObjectItemCaseSensitive(got, "image_id");
+	got = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(answer, is->plan->shape->items), 0);
+	got = cJSON_GetObjectItemCaseSensitive(got, is->plan->shape->id);
 	result = cJSON_IsString(got) && strcmp(got->valuestring, last->valuestring) == 0 &&
 		strcmp(got->valuestring, first->valuestring) != 0;
 	ma_client_discard(is->client, probe);

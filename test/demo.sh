@@ -61,6 +61,12 @@ CREATE SCHEMA jobs;
 IMPORT FOREIGN SCHEMA jobs FROM SERVER modelarts INTO jobs;
 CREATE TABLE my_jobs (team text, data_annotation_id bigint);
 INSERT INTO my_jobs VALUES ('vision', 282), ('maps', 283);
+-- the v2 dataset API on the same server (README, Datasets and samples)
+CREATE FOREIGN TABLE dataset_samples (
+  dataset_id text, sample_id text, sample_name text, url text OPTIONS (key 'source'),
+  width int, height int, label_name text, labels text[], annotations jsonb,
+  sample_time timestamptz, sample_status text
+) SERVER modelarts OPTIONS (resource 'samples');
 SQL
 
 echo "modelarts_fdw demo: emulator at $endpoint (sample data), PostgreSQL on port $DEMO_PG_PORT"
@@ -71,6 +77,7 @@ run "SELECT data_annotation_id, project_name, image_count, tagged_count, untagge
 run "SELECT j.team, i.image_name, i.tag_name FROM my_jobs j JOIN annotation_images i USING (data_annotation_id) WHERE i.tag_name IN ('cat', 'car') LIMIT 6;"
 run "SELECT tag_name, image_count FROM annotation_tags WHERE data_annotation_id = 283;"
 run "SELECT image_name, tags, jsonb_array_length(annotations) AS boxes FROM jobs.street_signs WHERE tag_name = 'stop sign' LIMIT 3;"
+run "SELECT sample_name, labels, width, height FROM dataset_samples WHERE dataset_id = 'ds283' AND label_name = 'stop sign' LIMIT 3 OFFSET 6;"
 echo
 echo "Requests the emulator answered for these queries:"
 cat "$DEMO_DIR/access.log"

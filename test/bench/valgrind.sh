@@ -4,10 +4,11 @@
 # every table, a pushed LIMIT window, a parameterized join (rescans),
 # retried and final errors (500, a closed connection, invalid JSON, a
 # missing job; at plan time too, for the remote estimates), aggregates
-# answered from tags/stats and IMPORT FOREIGN SCHEMA against the emulator,
-# then prints what valgrind reported from outside PostgreSQL's own known
-# noise (the WAL writer's padding bytes).  A check to run by hand, not a
-# test: it takes a minute or two.
+# answered from tags/stats, v2's samples, dataset list and labels, a missing
+# dataset, and IMPORT FOREIGN SCHEMA against the emulator, then prints what
+# valgrind reported from outside PostgreSQL's own known noise (the WAL
+# writer's padding bytes).  A check to run by hand, not a test: it takes a
+# minute or two.
 # Run: test/bench/valgrind.sh   (as root; needs valgrind and the project
 # built and installed)
 set -euo pipefail
@@ -49,13 +50,25 @@ SET enable_hashjoin = off; SET enable_mergejoin = off; SET enable_memoize = off;
 SELECT count(*) FROM j JOIN im ON im.data_annotation_id = j.job AND im.tag_name IS NULL;
 IMPORT FOREIGN SCHEMA jobs FROM SERVER ma INTO public;
 SELECT count(*) FROM im WHERE data_annotation_id = 282 LIMIT 1;
+CREATE FOREIGN TABLE sa (dataset_id text, sample_id text, label_name text, labels text[], annotations jsonb, width int) SERVER ma OPTIONS (resource 'samples');
+CREATE FOREIGN TABLE dl (dataset_id text, name text, count bigint, sample_count bigint) SERVER ma OPTIONS (resource 'dataset_labels');
+SELECT count(*), count(annotations), count(width) FROM sa WHERE dataset_id IN ('ds282', 'ds283', 'ds285');
+SELECT count(*) FROM (SELECT * FROM sa WHERE dataset_id = 'ds285' AND label_name = 'x' LIMIT 7 OFFSET 13) s;
+SELECT count(*) FROM sa;
+SELECT count(*) FROM dl;
+SELECT count(*) FROM sa WHERE dataset_id = 'nope';
+CREATE TABLE d AS SELECT 'ds' || (g % 3 + 283) AS ds FROM generate_series(1, 30) g;
+SELECT count(*) FROM d JOIN sa ON sa.dataset_id = d.ds AND sa.label_name IS NULL;
+CREATE SCHEMA v2d;
+IMPORT FOREIGN SCHEMA datasets FROM SERVER ma INTO v2d;
+SELECT count(*) FROM v2d.street_signs;
 SQL
 chmod 644 "$work/script.sql"
 touch "$work/vg.log" && chmod 666 "$work/vg.log"
 as_pg valgrind --quiet --log-file="$work/vg.log" "$(pg_config --bindir)/postgres" \
   --single -D "$work/data" -c jit=off postgres <"$work/script.sql" >"$work/out.txt" 2>&1 || true
 
-echo "statements: $(grep -c '^SELECT\|^CREATE\|^IMPORT\|^SET' "$work/script.sql"); results: $(grep -c 'count = ' "$work/out.txt"); errors: $(grep -c ' ERROR: ' "$work/out.txt") (4 expected)"
+echo "statements: $(grep -c '^SELECT\|^CREATE\|^IMPORT\|^SET' "$work/script.sql"); results: $(grep -c 'count = ' "$work/out.txt"); errors: $(grep -c ' ERROR: ' "$work/out.txt") (5 expected)"
 # valgrind's reports, less the WAL writer's uninitialised padding (pwrite
 # from XLogFlush / XLogWrite), PostgreSQL's own well-known noise
 awk '/^==[0-9]+== [A-Z]/ {if (blk != "" && blk !~ /pwrite/) print blk; blk = $0; next}

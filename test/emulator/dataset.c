@@ -164,7 +164,7 @@ tt_add(TagTable *tt, const char *name, uint32_t img)
 	t = &tt->tags[tt->ntags];
 	t->name = arena_copy(name, n);
 	t->idx = NULL;
-	t->count = t->cap = 0;
+	t->count = t->cap = t->instances = 0;
 	tt->slots[h] = ++tt->ntags;
 	if (tt->ntags * 2 > tt->nslots)
 		tt_rehash(tt);
@@ -172,6 +172,7 @@ tt_add(TagTable *tt, const char *name, uint32_t img)
 	t = &tt->tags[tt->ntags - 1];
 
 found:
+	t->instances++;
 	if (t->count && t->idx[t->count - 1] == img)
 		return;
 	if (t->count == t->cap)
@@ -270,10 +271,15 @@ finish_dataset(Dataset *d, char *err, size_t errlen, const char *file)
 	qsort(d->jobs, d->njobs, sizeof(Job), job_cmp);
 	for (int i = 0; i < d->njobs; i++)
 		for (int j = i + 1; j < d->njobs; j++)
-			if (d->jobs[i].id == d->jobs[j].id)
+			if (d->jobs[i].id == d->jobs[j].id ||
+				strcmp(d->jobs[i].dataset_id, d->jobs[j].dataset_id) == 0)
 			{
-				snprintf(err, errlen, "%s: jobs: duplicate project_id %" PRId64,
-						 file, d->jobs[i].id);
+				if (d->jobs[i].id == d->jobs[j].id)
+					snprintf(err, errlen, "%s: jobs: duplicate project_id %" PRId64,
+							 file, d->jobs[i].id);
+				else
+					snprintf(err, errlen, "%s: jobs: duplicate dataset_id \"%s\"",
+							 file, d->jobs[i].dataset_id);
 				return false;
 			}
 	return true;
@@ -414,6 +420,17 @@ load_job(LoadCtx *lc, int ji, cJSON *jo, Job *job)
 	job->path = arena_str(dpath ? dpath->valuestring : "");
 	versions = OPT_MEMBER(jo, "versions", cJSON_IsArray, "an array", "jobs[%d]", ji);
 	jid = OPT_MEMBER(jo, "job_id", cJSON_IsString, "a string", "jobs[%d]", ji);
+	{
+		cJSON	   *did = OPT_MEMBER(jo, "dataset_id", cJSON_IsString, "a string",
+									 "jobs[%d]", ji);
+		char		tmp[40];
+
+		/* v2's dataset ID: the key, or "ds" and the job's numeric ID */
+		snprintf(tmp, sizeof(tmp), "ds%" PRId64, job->id);
+		if (did && (did->valuestring[0] == '\0' || strlen(did->valuestring) >= 128))
+			return fail(lc, "jobs[%d].dataset_id: expected 1 to 127 bytes", ji);
+		job->dataset_id = arena_str(did ? did->valuestring : tmp);
+	}
 	if (jid)
 		job->job_id = arena_str(jid->valuestring);
 	else
@@ -431,6 +448,7 @@ load_job(LoadCtx *lc, int ji, cJSON *jo, Job *job)
 	job_build_header(job, vnum ? (int64_t) vnum->valuedouble
 					 : (versions ? cJSON_GetArraySize(versions) : 0),
 					 vtext ? vtext : "[]");
+	job->versions_json = arena_str(vtext ? vtext : "[]");
 	free(vtext);
 
 	/* validate every image, then sort by image_id */
@@ -857,6 +875,9 @@ dataset_generate(Dataset *d, const char *spec, char *err, size_t errlen)
 				   "\"version_desc\":\"\",\"file_count\":%u,\"status\":1,\"create_time\":%" PRId64 "}]",
 				   splitmix64(&s) & 0xffffffffu, n, job->create_time + 3600000);
 		job_build_header(job, 1, b.data);
+		job->versions_json = arena_copy(b.data, b.len);
+		snprintf(tmp, sizeof(tmp), "ds%ld", j + 1);
+		job->dataset_id = arena_str(tmp);
 
 		job->images = xmalloc(sizeof(Image) * (n ? n : 1));
 		job->nimages = n;
@@ -957,6 +978,15 @@ dataset_find_job(Dataset *d, int64_t id)
 {
 	for (int i = 0; i < d->njobs; i++)
 		if (d->jobs[i].id == id)
+			return &d->jobs[i];
+	return NULL;
+}
+
+Job *
+dataset_find_dataset(Dataset *d, const char *dataset_id)
+{
+	for (int i = 0; i < d->njobs; i++)
+		if (strcmp(d->jobs[i].dataset_id, dataset_id) == 0)
 			return &d->jobs[i];
 	return NULL;
 }

@@ -13,6 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <sys/types.h>
+
+#include <microhttpd.h>
 
 /* Exit status for a refused command line or data file. */
 #define EXIT_BADINPUT 2
@@ -52,12 +55,17 @@ typedef struct Tag
 	uint32_t   *idx;			/* ascending image indexes carrying this tag */
 	uint32_t	count;
 	uint32_t	cap;
+	uint32_t	instances;		/* entries naming it, boxes counted (v2's
+								 * label_stats "count") */
 } Tag;
 
 typedef struct Job
 {
 	int64_t		id;				/* the numeric data_annotation_id */
 	const char *job_id;			/* "id" in annotation-jobs */
+	const char *dataset_id;		/* v2: the "dataset_id" key, or "ds" and the
+								 * numeric ID (see v2.c) */
+	const char *versions_json;	/* the "versions" array's text, "[]" if none */
 	const char *name;
 	const char *desc;
 	const char *path;
@@ -87,6 +95,7 @@ extern bool dataset_load(Dataset *ds, const char *file, char *err, size_t errlen
 extern bool dataset_generate(Dataset *ds, const char *spec, char *err, size_t errlen);
 extern Job *dataset_find_job(Dataset *ds, int64_t id);
 extern Tag *job_find_tag(Job *job, const char *name);
+extern Job *dataset_find_dataset(Dataset *ds, const char *dataset_id);
 extern void dataset_free(Dataset *ds);
 
 /* ---- authentication (in auth.c) ---- */
@@ -210,6 +219,7 @@ typedef struct Config
 	bool		gateway_errors; /* 401 as the API gateway's APIG.0301/0307 */
 	bool		modern_codes;	/* missing job 400 ModelArts.4338, 429
 								 * ModelArts.4395 */
+	bool		all_includes_unlabeled; /* v2 __ALL__: unlabeled samples too */
 } Config;
 
 extern Config cfg;
@@ -219,8 +229,46 @@ extern bool fault_parse(const char *spec, Fault *f, char *err, size_t errlen);
 extern int	server_run(int listen_fd);
 extern void server_stop(void);
 
-/* ---- helpers shared by server.c and auth.c (in server.c) ---- */
+/* ---- helpers shared by server.c, auth.c and v2.c (in server.c) ---- */
 
 extern size_t pct_decode(const char *s, size_t n, char *out);
+
+/* Per-request state, created by the URI log callback. */
+typedef struct Req
+{
+	char	   *raw;			/* request target as received */
+	char	   *method;
+	bool		started;
+	bool		truncate;		/* "truncate" fault fired */
+	long		shortlen;		/* "shortlen" fired: bytes short; else -1 */
+	const Fault *content;		/* a hostile images answer fault fired */
+	Buf			body;
+} Req;
+
+extern enum MHD_Result answer_json(struct MHD_Connection *conn, Req *r, unsigned int status,
+						Buf *b);
+extern enum MHD_Result answer_error(struct MHD_Connection *conn, Req *r, unsigned int status,
+						 const char *code, const char *fmt,...)
+			__attribute__((format(printf, 5, 6)));
+extern int	query_param(const char *query, const char *name, char **val);
+extern bool opt_int_param(struct MHD_Connection *conn, Req *r, const char *query,
+						  const char *name, int64_t def, int64_t min, int64_t max,
+						  int64_t *out, enum MHD_Result *ret);
+extern uint64_t page_first(uint64_t count, uint64_t per_page, uint64_t p0);
+extern void put_count(Buf *b, const char *key, uint64_t total, uint64_t on_page);
+
+/* ---- the v2 dataset API (in v2.c) ---- */
+
+typedef enum V2Endpoint
+{
+	V2_DATASETS,				/* /v2/{p}/datasets */
+	V2_SAMPLES,					/* .../datasets/{d}/data-annotations/samples */
+	V2_STATS,					/* .../datasets/{d}/data-annotations/stats */
+	V2_LABELS,					/* .../datasets/{d}/data-annotations/labels */
+	V2_VERSIONS					/* .../datasets/{d}/versions */
+} V2Endpoint;
+
+extern enum MHD_Result v2_answer(struct MHD_Connection *conn, Req *r, V2Endpoint ep,
+					  const char *dataset_id, const char *query);
 
 #endif							/* MODELARTS_EMULATOR_H */

@@ -23,6 +23,8 @@
  *   gateway-errors       every 401 of the API as the gateway answers it:
  *                        APIG.0301 (APIG.0307 for an expired token), with a
  *                        request_id and no is_success
+ *   all-includes-unlabeled  v2's sample_state=__ALL__ answers every sample,
+ *                        unlabeled ones too (the contract: labeled only)
  *   modern-codes         a missing job is 400 ModelArts.4338, the 429 fault
  *                        ModelArts.4395
  * The older flags (--count, --listing-base, --past-end) stay, and so does
@@ -94,7 +96,8 @@ usage(FILE *f)
 			"                        UTC, its counts as strings), gateway-errors (every 401\n"
 			"                        as APIG.0301, an expired token APIG.0307, with request_id),\n"
 			"                        modern-codes (a missing job 400 ModelArts.4338, the 429\n"
-			"                        fault ModelArts.4395)\n"
+			"                        fault ModelArts.4395), all-includes-unlabeled (v2's\n"
+			"                        sample_state=__ALL__ answers unlabeled samples too)\n"
 			"  The same one at a time (the contract's default first):\n"
 			"  --count total|absent|page   image_count and job_total_count: the\n"
 			"                        filter's total, left out, or the items on this page\n"
@@ -125,7 +128,7 @@ int_arg(const char *opt, const char *s, long min, long max, long *out)
 static const char *const variant_names[] = {
 	"no-totals", "page-totals", "listing-offset-0", "repeat-past-end",
 	"size-detection-only", "string-fields", "gateway-errors", "modern-codes",
-	NULL
+	"all-includes-unlabeled", NULL
 };
 
 /*
@@ -180,6 +183,8 @@ variant_arg(const char *arg, const char **count_variant)
 			cfg.string_fields = true;
 		else if (strcmp(name, "gateway-errors") == 0)
 			cfg.gateway_errors = true;
+		else if (strcmp(name, "all-includes-unlabeled") == 0)
+			cfg.all_includes_unlabeled = true;
 		else
 			cfg.modern_codes = true;
 	}

@@ -52,11 +52,11 @@ static FILE *access_log;
 enum
 {
 	ST_TOTAL, ST_IMAGES, ST_TAGS, ST_TAGS_STATS, ST_JOBS, ST_TOKENS,
-	ST_OTHER, ST_ERRORS, ST_FAULTS, ST_CONNECTIONS, ST__COUNT
+	ST_OTHER, ST_ERRORS, ST_FAULTS, ST_CONNECTIONS, ST_V2, ST__COUNT
 };
 static const char *const stat_names[ST__COUNT] = {
 	"total", "images", "tags", "tags_stats", "jobs", "tokens",
-	"other", "errors", "faults", "connections"
+	"other", "errors", "faults", "connections", "v2"
 };
 static unsigned long stats[ST__COUNT];
 
@@ -89,26 +89,16 @@ in_flight_leave(void)
 typedef enum Endpoint
 {
 	EP_UNKNOWN, EP_IMAGES, EP_TAGS, EP_TAGS_STATS, EP_JOBS, EP_TOKENS,
-	EP_ADMIN_STATS, EP_ADMIN_RESET
+	EP_ADMIN_STATS, EP_ADMIN_RESET, EP_V2
 } Endpoint;
 
-/* Per-request state, created by the URI log callback. */
-typedef struct Req
-{
-	char	   *raw;			/* request target as received */
-	char	   *method;
-	bool		started;
-	bool		truncate;		/* "truncate" fault fired */
-	long		shortlen;		/* "shortlen" fired: bytes short; else -1 */
-	const Fault *content;		/* a hostile images answer fault fired */
-	Buf			body;
-} Req;
 
 typedef struct Route
 {
 	Endpoint	ep;
+	V2Endpoint	v2;				/* EP_V2: which call */
 	char		project[128];
-	char		job[128];
+	char		job[128];		/* the job, or v2's dataset ID */
 } Route;
 
 /* ---- small helpers ---- */
@@ -170,7 +160,7 @@ sleep_ms(long ms)
  * 1 when present once (value decoded into a malloc'd *val the caller frees),
  * 2 when given more than once.  A missing '=' means an empty value.
  */
-static int
+int
 query_param(const char *query, const char *name, char **val)
 {
 	int			found = 0;
@@ -285,6 +275,31 @@ route(const char *raw, Route *rt)
 		}
 		if (rt->ep != EP_UNKNOWN)
 			strcpy(rt->project, segs[1]);
+	}
+	else if (nseg >= 3 && SEG(0, "v2") && SEG(2, "datasets") &&
+			 strlen(segs[1]) < sizeof(rt->project) &&
+			 (nseg < 4 || strlen(segs[3]) < sizeof(rt->job)))
+	{
+		/* the dataset calls of the v2 API: see v2.c */
+		rt->ep = EP_V2;
+		if (nseg == 3)
+			rt->v2 = V2_DATASETS;
+		else if (nseg == 5 && SEG(4, "versions"))
+			rt->v2 = V2_VERSIONS;
+		else if (nseg == 6 && SEG(4, "data-annotations") && SEG(5, "samples"))
+			rt->v2 = V2_SAMPLES;
+		else if (nseg == 6 && SEG(4, "data-annotations") && SEG(5, "stats"))
+			rt->v2 = V2_STATS;
+		else if (nseg == 6 && SEG(4, "data-annotations") && SEG(5, "labels"))
+			rt->v2 = V2_LABELS;
+		else
+			rt->ep = EP_UNKNOWN;
+		if (rt->ep == EP_V2)
+		{
+			strcpy(rt->project, segs[1]);
+			if (nseg > 3)
+				strcpy(rt->job, segs[3]);
+		}
 	}
 	else if (nseg == 3 && SEG(0, "v3") && SEG(1, "auth") && SEG(2, "tokens"))
 		rt->ep = EP_TOKENS;
@@ -410,7 +425,7 @@ answer(struct MHD_Connection *conn, Req *r, unsigned int status,
 	return ret;
 }
 
-static enum MHD_Result
+enum MHD_Result
 answer_json(struct MHD_Connection *conn, Req *r, unsigned int status, Buf *b)
 {
 	return answer(conn, r, status, "application/json", b, NULL, NULL);
@@ -458,12 +473,7 @@ answer_gateway_error(struct MHD_Connection *conn, Req *r, unsigned int status,
 	return answer(conn, r, status, "application/json", &b, NULL, NULL);
 }
 
-static enum MHD_Result
-answer_error(struct MHD_Connection *conn, Req *r, unsigned int status,
-			 const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static enum MHD_Result
+enum MHD_Result
 answer_error(struct MHD_Connection *conn, Req *r, unsigned int status,
 			 const char *code, const char *fmt, ...)
 {
@@ -484,7 +494,7 @@ answer_error(struct MHD_Connection *conn, Req *r, unsigned int status,
  * --ignore-page serves the first page whatever is asked; --past-end repeat
  * serves the last non-empty page instead of an empty one.
  */
-static uint64_t
+uint64_t
 page_first(uint64_t count, uint64_t per_page, uint64_t p0)
 {
 	uint64_t	npages = (count + per_page - 1) / per_page;
@@ -501,7 +511,7 @@ page_first(uint64_t count, uint64_t per_page, uint64_t p0)
 }
 
 /* ,"key":N as --count says: the total, the items on this page, or nothing */
-static void
+void
 put_count(Buf *b, const char *key, uint64_t total, uint64_t on_page)
 {
 	if (cfg.count == COUNT_ABSENT)
@@ -762,7 +772,7 @@ ep_tags(struct MHD_Connection *conn, Req *r, const Route *rt, bool with_stats)
 }
 
 /* Optional integer parameter with a default and bounds. */
-static bool
+bool
 opt_int_param(struct MHD_Connection *conn, Req *r, const char *query,
 			  const char *name, int64_t def, int64_t min, int64_t max,
 			  int64_t *out, enum MHD_Result *ret)
@@ -1122,7 +1132,8 @@ api_request(struct MHD_Connection *conn, Req *r, const Route *rtp,
 							  rt.ep == EP_TAGS ? ST_TAGS :
 							  rt.ep == EP_TAGS_STATS ? ST_TAGS_STATS :
 							  rt.ep == EP_JOBS ? ST_JOBS :
-							  rt.ep == EP_TOKENS ? ST_TOKENS : ST_OTHER],
+							  rt.ep == EP_TOKENS ? ST_TOKENS :
+							  rt.ep == EP_V2 ? ST_V2 : ST_OTHER],
 					   1, __ATOMIC_RELAXED);
 
 	sleep_ms(cfg.latency_ms);
@@ -1291,6 +1302,8 @@ api_request(struct MHD_Connection *conn, Req *r, const Route *rtp,
 			return ep_tags(conn, r, &rt, true);
 		case EP_JOBS:
 			return ep_jobs(conn, r, query);
+		case EP_V2:
+			return v2_answer(conn, r, rt.v2, rt.job, query);
 		default:
 			return answer_error(conn, r, 500, "ModelArts.0010", "unrouted endpoint");
 	}

@@ -260,7 +260,7 @@ for my $jid (282, 283, 284, 285) {
 	ok(exists $d->{connections}, 'stats: connections counted');
 	delete $d->{connections};
 	is_deeply($d, { total => 0, images => 0, tags => 0, tags_stats => 0, jobs => 0,
-		tokens => 0, other => 0, errors => 0, faults => 0,
+		tokens => 0, other => 0, errors => 0, faults => 0, v2 => 0,
 		in_flight => 0, max_in_flight => 0 }, 'stats: zero after reset');
 	open(my $fh, '>', $log . '.mark'); close $fh;
 	my $lines_before = () = do { open(my $l, '<', $log); <$l> };
@@ -274,7 +274,7 @@ for my $jid (282, 283, 284, 285) {
 	($st, $d) = get_json("$emu->{base}/__emulator/stats");
 	delete $d->{connections};
 	is_deeply($d, { total => 6, images => 2, tags => 1, tags_stats => 1, jobs => 1,
-		tokens => 0, other => 1, errors => 2, faults => 0,
+		tokens => 0, other => 1, errors => 2, faults => 0, v2 => 0,
 		in_flight => 0, max_in_flight => 1 }, 'stats: exact counts (one request at a time)');
 
 	open(my $l, '<', $log) or die;

@@ -411,8 +411,8 @@ for my $bad ([ [ '--count', 'some' ], '--count: expected total, absent or page, 
 	[ [ '--listing-base', '2' ], '--listing-base: expected 1 or 0, got "2"' ],
 	[ [ '--listing-base', '01' ], '--listing-base: expected 1 or 0, got "01"' ],
 	[ [ '--past-end', 'loop' ], '--past-end: expected empty or repeat, got "loop"' ],
-	[ [ '--variant', 'offset-0' ], '--variant: unknown variant "offset-0" (valid: no-totals, page-totals, listing-offset-0, repeat-past-end, size-detection-only, string-fields, gateway-errors, modern-codes)' ],
-	[ [ '--variant', 'string-fields,Modern-Codes' ], '--variant: unknown variant "Modern-Codes" (valid: no-totals, page-totals, listing-offset-0, repeat-past-end, size-detection-only, string-fields, gateway-errors, modern-codes)' ],
+	[ [ '--variant', 'offset-0' ], '--variant: unknown variant "offset-0" (valid: no-totals, page-totals, listing-offset-0, repeat-past-end, size-detection-only, string-fields, gateway-errors, modern-codes, all-includes-unlabeled)' ],
+	[ [ '--variant', 'string-fields,Modern-Codes' ], '--variant: unknown variant "Modern-Codes" (valid: no-totals, page-totals, listing-offset-0, repeat-past-end, size-detection-only, string-fields, gateway-errors, modern-codes, all-includes-unlabeled)' ],
 	[ [ '--variant', 'no-totals', '--variant', 'page-totals' ], '--variant: no-totals and page-totals exclude each other' ],
 	[ [ '--variant', ',' ], '--variant: expected a variant name, got ","' ],
 	[ [ '--variant', '' ], '--variant: expected a variant name, got ""' ]) {
@@ -429,7 +429,7 @@ for my $bad ([ [ '--count', 'some' ], '--count: expected total, absent or page, 
 	  for 'count total|absent|page', 'listing-base 1|0', 'past-end empty|repeat', 'ignore-page',
 	  'variant NAME[,NAME...]';
 	my @names = qw(no-totals page-totals listing-offset-0 repeat-past-end size-detection-only
-	  string-fields gateway-errors modern-codes);
+	  string-fields gateway-errors modern-codes all-includes-unlabeled);
 	is_deeply([ grep { $help !~ /\b\Q$_\E\b/ } @names ], [], '--help: names every variant');
 	is_deeply([ grep { $help !~ /\b\Q$_\E\b/ } qw(uglymsg shortlen badutf8 nul nulraw tagstype sizetype shortpage) ],
 		[], '--help: names every new fault kind');
