@@ -250,3 +250,35 @@ SELECT differ('SELECT ' || :'cols' || ' FROM v1_as_v2 WHERE data_annotation_id =
 \set VERBOSITY terse
 IMPORT FOREIGN SCHEMA nope FROM SERVER ma INTO v2_bi;
 \set VERBOSITY default
+
+-- EXPLAIN ANALYZE (issue 11's "requests sent") of v2 scans: a given
+-- dataset's pages (offset=K, v2's page index), the dataset list and the
+-- samples of each listed dataset
+EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT sample_id FROM samples WHERE dataset_id = 'ds285' AND label_name IS NULL;
+EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT sample_id FROM samples WHERE label_name = 'cat';
+EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT dataset_id FROM datasets;
+SELECT * FROM v2_requests();
+-- v1's optional-filter idiom on dataset_id: in a generic plan a local
+-- filter (the scan knows when it is made whether it reads the dataset
+-- list); a custom plan folds it; the same rows either way
+PREPARE v2opt(text) AS
+SELECT count(*) FROM samples WHERE (dataset_id = $1 OR $1 IS NULL) AND label_name = 'cat';
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE v2opt('ds282');
+EXECUTE v2opt('ds282');
+EXECUTE v2opt(NULL);
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (VERBOSE, COSTS OFF) EXECUTE v2opt('ds282');
+EXECUTE v2opt('ds282');
+EXECUTE v2opt(NULL);
+RESET plan_cache_mode;
+SELECT count(*) FROM annotation_images WHERE data_annotation_id = 282 AND tag_name = 'cat';
+SELECT count(*) FROM annotation_images WHERE tag_name = 'cat';
+-- dataset_id is text: a range on it stays local too
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT count(*) FROM samples WHERE dataset_id BETWEEN 'ds282' AND 'ds283' AND label_name = 'cat';
+SELECT count(*) FROM samples WHERE dataset_id BETWEEN 'ds282' AND 'ds283' AND label_name = 'cat';
+SELECT * FROM v2_requests();
+DEALLOCATE v2opt;

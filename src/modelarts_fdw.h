@@ -555,6 +555,7 @@ typedef struct MaSentLog
 typedef struct MaSentEntry
 {
 	char	   *text;			/* "GET path?query", page=K left out */
+	const char *page_key;		/* "page=" (v1) or "offset=" (v2) */
 	int64		first_page;		/* -1: no page parameter */
 	int64		last_page;
 	int64		count;

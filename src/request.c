@@ -604,7 +604,8 @@ ma_explain_requests(List *requests, const char *paging, ExplainState *es)
 
 /*
  * Count one request sent, for EXPLAIN ANALYZE: the same request but for
- * its page number is one entry, whose pages run from first to last.
+ * its page number is one entry, whose pages run from first to last.  The
+ * page number is v1's "page=K", v2's "offset=K" (a page index there).
  */
 void
 ma_sent_log_add(MaSentLog *log, const char *path, const char *query)
@@ -615,6 +616,8 @@ ma_sent_log_add(MaSentLog *log, const char *path, const char *query)
 	int64		page = -1;
 	ListCell   *lc;
 	MaSentEntry *e;
+	const char *key = strncmp(path, "/v2/", 4) == 0 ? "offset=" : "page=";
+	int			keylen = strlen(key);
 
 	/* the request without its "page=K" */
 	initStringInfo(&b);
@@ -626,8 +629,8 @@ ma_sent_log_add(MaSentLog *log, const char *path, const char *query)
 		const char *end = strchr(p, '&');
 		int			len = end ? (int) (end - p) : (int) strlen(p);
 
-		if (strncmp(p, "page=", 5) == 0)
-			page = strtoi64(p + 5, NULL, 10);
+		if (strncmp(p, key, keylen) == 0)
+			page = strtoi64(p + keylen, NULL, 10);
 		else
 		{
 			if (b.data[b.len - 1] != '?')
@@ -664,6 +667,7 @@ ma_sent_log_add(MaSentLog *log, const char *path, const char *query)
 	{
 		e = palloc(sizeof(MaSentEntry));
 		e->text = b.data;
+		e->page_key = key;
 		e->first_page = e->last_page = page;
 		e->count = 1;
 		log->entries = lappend(log->entries, e);
@@ -690,8 +694,9 @@ ma_explain_sent(MaSentLog *log, ExplainState *es)
 		appendStringInfoString(&b, e->text);
 		if (e->first_page >= 0)
 		{
-			appendStringInfo(&b, "%spage=" INT64_FORMAT,
-							 b.data[b.len - 1] == '?' ? "" : "&", e->first_page);
+			appendStringInfo(&b, "%s%s" INT64_FORMAT,
+							 b.data[b.len - 1] == '?' ? "" : "&", e->page_key,
+							 e->first_page);
 			if (e->last_page != e->first_page)
 				appendStringInfo(&b, ".." INT64_FORMAT, e->last_page);
 		}

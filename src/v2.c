@@ -230,6 +230,10 @@ v2_start(MaScan *scan, const MaPlanInput *in)
 	vs->table_dataset = in->table_dataset ?
 		pg_server_to_any(in->table_dataset, (int) strlen(in->table_dataset),
 						 PG_UTF8) : NULL;
+	/* EXPLAIN ANALYZE's log of the requests sent: the scan's, for all */
+	vs->own.sent = vs->base.counters.sent;
+	if (vs->inner)
+		vs->inner->counters.sent = vs->base.counters.sent;
 	vs->client = ma_client_create(vs->conn, vs->in_flight, &vs->own,
 								  vs->run_cxt);
 	vs->cur_cxt = AllocSetContextCreate(vs->run_cxt, "modelarts_fdw dataset",
@@ -361,6 +365,7 @@ v2_next(MaScan *scan, MaRowSource *src)
 		MemoryContextReset(vs->cur_cxt);
 		vs->cur = NULL;
 		ask_ahead(vs);
+		sync_counters(vs);
 		if (vs->entries == NIL)
 			return false;
 		entry = linitial(vs->entries);
@@ -378,6 +383,7 @@ v2_next(MaScan *scan, MaRowSource *src)
 			return true;
 		}
 		(void) ma_client_wait(vs->client, entry->call);
+		sync_counters(vs);
 		rows = ma_client_take_json(entry->call, vs->cur_cxt);
 		key = vs->resource == MA_RESOURCE_DATASET_VERSIONS ? "versions" :
 			"label_stats";
