@@ -46,7 +46,9 @@ emulator-clean:
 clean: emulator-clean
 
 # The PGXN distribution: the committed tree at HEAD (git archive), under
-# modelarts_fdw-VERSION/, without what .gitattributes marks export-ignore.
+# modelarts_fdw-VERSION/, without what .gitattributes marks export-ignore;
+# written into DISTDIR (default: here).
 DISTNAME = $(EXTENSION)-$(EXTVERSION)
+DISTDIR = .
 dist:
-	git archive --format=zip --prefix=$(DISTNAME)/ -o $(DISTNAME).zip HEAD
+	git archive --format=zip --prefix=$(DISTNAME)/ -o $(DISTDIR)/$(DISTNAME).zip HEAD
