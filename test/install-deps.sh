@@ -12,8 +12,9 @@ set -euo pipefail
 # the extension: PostgreSQL's server headers, libcurl, cJSON, OpenSSL
 build=(build-essential pkg-config postgresql-15 postgresql-server-dev-15
        postgresql-common libcurl4-openssl-dev libcjson-dev libssl-dev)
-# the tests and benchmarks: the emulator (libmicrohttpd), TAP (IPC::Run), wrk
-tests=(libmicrohttpd-dev openssl curl perl libipc-run-perl wrk)
+# the tests and benchmarks: the emulator (libmicrohttpd), TAP (IPC::Run), wrk,
+# git (make dist, checked by a TAP test)
+tests=(libmicrohttpd-dev openssl curl perl libipc-run-perl wrk git)
 
 case "${1:-all}" in
   build) pkgs=("${build[@]}") ;;
