@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite of modelarts_fdw, from a fresh clone:
 #   installs what is missing (Debian 12), builds and installs the extension,
-#   builds the emulator (make emulator), starts the emulator and a throwaway PostgreSQL, runs the
-#   pg_regress suite and the TAP tests, and ends with one line:
-#   "N passed, N failed".
+#   builds the emulator (make emulator), starts the emulator and a throwaway
+#   PostgreSQL, runs the pg_regress suite and the TAP tests, and ends with
+#   one line: "N passed, N failed".
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
