@@ -9,9 +9,12 @@
 #                                 extension needs, and PostgreSQL 15 to run it
 set -euo pipefail
 
-# the extension: PostgreSQL's server headers, libcurl, cJSON, OpenSSL
+# the extension: PostgreSQL's server headers, libcurl, cJSON, OpenSSL; the
+# system's CA certificates, which https endpoints are verified against by
+# default (a minimal Debian has none: test/t/140_tls.t needs them)
 build=(build-essential pkg-config postgresql-15 postgresql-server-dev-15
-       postgresql-common libcurl4-openssl-dev libcjson-dev libssl-dev)
+       postgresql-common libcurl4-openssl-dev libcjson-dev libssl-dev
+       ca-certificates)
 # the tests and benchmarks: the emulator (libmicrohttpd), TAP (IPC::Run), wrk,
 # git (make dist, checked by a TAP test)
 tests=(libmicrohttpd-dev openssl curl perl libipc-run-perl wrk git)
