@@ -15,11 +15,12 @@ EXTVERSION = 0.1.0
 MODULE_big = modelarts_fdw
 OBJS = src/modelarts_fdw.o src/option.o src/plan.o src/convert.o \
 	src/connection.o src/transport.o src/client.o src/request.o \
-	src/scan.o src/auth.o src/resource.o src/import.o
+	src/scan.o src/auth.o src/resource.o src/import.o src/perimeter.o \
+	src/stats.o src/estimate.o src/aggregate.o
 DATA = sql/modelarts_fdw--0.1.0.sql
 PGFILEDESC = "modelarts_fdw - foreign data wrapper for ModelArts labeling jobs"
 
-REGRESS = setup options row_model conversion pushdown limit_offset errors compare resources join import nonsuperuser
+REGRESS = setup options row_model conversion pushdown limit_offset errors compare resources join import nonsuperuser validation estimates aggregates
 REGRESS_OPTS = --load-extension=modelarts_fdw
 
 PG_CONFIG ?= pg_config

@@ -249,7 +249,7 @@ ma_iam_get_token(MaConnection *conn)
 				 errmsg("could not get a token from IAM: %s",
 						resp.too_large ? "answer too large" :
 						curl_easy_strerror((CURLcode) resp.result)),
-				 resp.errbuf[0] ? errdetail("%s.", resp.errbuf) : 0));
+				 resp.errbuf[0] ? errdetail("%s.", ma_redact_string(resp.errbuf)) : 0));
 
 	resp_body = ma_http_body(&resp, &resp_len);
 	json = cJSON_ParseWithLength(resp_body, resp_len);

@@ -34,11 +34,16 @@
  * allocated.
  *
  * No credential ever reaches a message: errors name the endpoint's base URL
- * and the request's path and query, which carry none.
+ * and the request's path and query, which carry none, and whatever they
+ * quote of the server's answer (error_msg, a body, a Location, libcurl's
+ * error text) goes through ma_redact first (see perimeter.c), which cuts
+ * out the request's secrets however the server echoed them.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <errno.h>
 
 #include <curl/curl.h>
 #include <cjson/cJSON.h>
@@ -749,9 +754,15 @@ report_failure(MaClient *client, MaCall *call)
 				const char *body = ma_http_body(&call->req, &len);
 				int			pos = Max(0, Min(call->error_pos, len));
 				StringInfoData snippet;
+				int			rlen;
+				const char *shown;
 
+				/* what the server sent may echo the request: no secret */
+				shown = ma_redact_window(body, len,
+										 ma_request_secrets(&call->req),
+										 pos, Min(len - pos, 40), &rlen);
 				initStringInfo(&snippet);
-				append_snippet(&snippet, body + pos, Min(len - pos, 40));
+				append_snippet(&snippet, shown, rlen);
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 						 errmsg("invalid JSON in the answer to GET %s%s",
@@ -815,7 +826,7 @@ report_transport_error(MaClient *client, MaCall *call)
 	MaHttpRequest *req = &call->req;
 	MaServerOptions *opts = &client->conn->server;
 	const char *base = opts->endpoint;
-	const char *errbuf = req->errbuf;
+	const char *errbuf = ma_redact_string(req->errbuf);
 	const char *note = retry_note(call->retries);
 	CURLcode	rc = req->result;
 
@@ -839,25 +850,76 @@ report_transport_error(MaClient *client, MaCall *call)
 	switch (rc)
 	{
 		case CURLE_OPERATION_TIMEDOUT:
-			if (req->connect_time_us == 0)
+
+			/*
+			 * Nothing of the request sent: the connection (TCP, a proxy,
+			 * TLS) was not made in time.  Else the endpoint took the request,
+			 * on a new or a kept-alive connection, and did not answer.
+			 */
+			if (req->request_size == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 						 errmsg("could not connect to ModelArts endpoint \"%s\": timed out after %d ms%s",
 								base, Min(opts->connect_timeout_ms,
 										  opts->request_timeout_ms), note),
-						 errbuf[0] ? errdetail("%s.", errbuf) : 0));
+						 errbuf[0] ? errdetail("%s.", errbuf) : 0,
+						 errhint("The server options connect_timeout and request_timeout bound the connection.")));
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg("ModelArts request timed out after %d ms%s",
-							opts->request_timeout_ms, note),
-					 errdetail("The endpoint is \"%s\".", base)));
+					 errmsg("ModelArts endpoint \"%s\" did not answer within request_timeout (%d ms)%s",
+							base, opts->request_timeout_ms, note),
+					 errdetail("The request was sent; no complete answer came in time.")));
+			break;
+
+		case CURLE_COULDNT_CONNECT:
+			if (req->os_errno == ECONNREFUSED)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+						 opts->proxy ?
+						 errmsg("could not connect to ModelArts endpoint \"%s\": proxy \"%s\" refused the connection%s",
+								base, opts->proxy, note) :
+						 errmsg("could not connect to ModelArts endpoint \"%s\": connection refused%s",
+								base, note),
+						 errbuf[0] ? errdetail("%s.", errbuf) : 0));
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+					 errmsg("could not connect to ModelArts endpoint \"%s\": %s%s",
+							base, curl_easy_strerror(rc), note),
+					 errbuf[0] ? errdetail("%s.", errbuf) : 0));
 			break;
 
 		case CURLE_UNSUPPORTED_PROTOCOL:
+		case CURLE_WEIRD_SERVER_REPLY:
+
+			/*
+			 * Connected, and what came back is not HTTP (an SSH banner, a
+			 * database's protocol).  Nothing of it is quoted.
+			 */
+			if (req->request_size > 0 || req->connect_time_us > 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_ERROR),
+						 errmsg("ModelArts endpoint \"%s\" did not answer in HTTP%s",
+								base, note),
+						 errdetail("Something listens at that address, but not an HTTP server."),
+						 errhint("Check the server option endpoint.")));
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+					 errmsg("could not connect to ModelArts endpoint \"%s\": %s%s",
+							base, curl_easy_strerror(rc), note),
+					 errbuf[0] ? errdetail("%s.", errbuf) : 0));
+			break;
+
+		case CURLE_GOT_NOTHING:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("ModelArts endpoint \"%s\" closed the connection without answering%s",
+							base, note),
+					 errdetail("Not a byte of an answer came back.")));
+			break;
+
 		case CURLE_URL_MALFORMAT:
 		case CURLE_COULDNT_RESOLVE_PROXY:
 		case CURLE_COULDNT_RESOLVE_HOST:
-		case CURLE_COULDNT_CONNECT:
 		case CURLE_SSL_CONNECT_ERROR:
 		case CURLE_PEER_FAILED_VERIFICATION:
 		case CURLE_SSL_CERTPROBLEM:
@@ -938,13 +1000,22 @@ error_code(MaHttpRequest *req, char **error_msg)
 	if (json == NULL)
 		return NULL;
 
-	/* quoted in messages: made fit for them */
+	/*
+	 * Quoted in messages: made fit for them, and without the secrets of the
+	 * request (a bare signature echoed back, say) besides those that
+	 * ma_server_text removes anyway.
+	 */
 	item = cJSON_GetObjectItemCaseSensitive(json, "error_code");
 	if (cJSON_IsString(item))
-		code = ma_server_text(item->valuestring);
+		code = ma_server_text(ma_redact(item->valuestring,
+										strlen(item->valuestring),
+										ma_request_secrets(req), 0, NULL, NULL));
 	item = cJSON_GetObjectItemCaseSensitive(json, "error_msg");
 	if (cJSON_IsString(item))
-		*error_msg = ma_server_text(item->valuestring);
+		*error_msg = ma_server_text(ma_redact(item->valuestring,
+											  strlen(item->valuestring),
+											  ma_request_secrets(req), 0, NULL,
+											  NULL));
 
 	cJSON_Delete(json);
 	return code;
@@ -973,16 +1044,24 @@ report_api_error(MaClient *client, MaCall *call)
 						req->status),
 				 req->location ?
 				 errdetail("The answer redirects to \"%s\".",
-						   ma_server_text(req->location)) : 0,
+						   ma_server_text(ma_redact(req->location,
+													strlen(req->location),
+													ma_request_secrets(req),
+													0, NULL, NULL))) : 0,
 				 errhint("Set the server option endpoint to the URL that answers directly.")));
 
 	code = error_code(req, &msg);
 	if (code == NULL)
 	{
 		StringInfoData snippet;
+		int			rlen;
+		const char *shown;
 
+		/* an error page may echo the request's headers: no secret */
+		shown = ma_redact_window(body, len, ma_request_secrets(req), 0,
+								 Min(len, MA_SNIPPET_BYTES), &rlen);
 		initStringInfo(&snippet);
-		append_snippet(&snippet, body, Min(len, MA_SNIPPET_BYTES));
+		append_snippet(&snippet, shown, Min(rlen, MA_SNIPPET_BYTES));
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("ModelArts API error: HTTP %ld, no error_code in the answer%s",
@@ -1156,8 +1235,12 @@ char *
 ma_server_text(const char *s)
 {
 	StringInfoData b;
-	const unsigned char *p = (const unsigned char *) s;
+	const unsigned char *p;
 	bool		utf8 = GetDatabaseEncoding() == PG_UTF8;
+
+	/* first of all, whatever the server echoed of our secrets goes */
+	s = ma_redact_string(s);
+	p = (const unsigned char *) s;
 
 	initStringInfo(&b);
 	while (*p && b.len < MA_QUOTE_BYTES)
@@ -1187,6 +1270,36 @@ ma_server_text(const char *s)
 	if (*p)
 		appendStringInfoString(&b, "...");
 	return b.data;
+}
+
+/*
+ * The secrets a request carried, for ma_redact: the values of its
+ * X-Auth-Token and Authorization headers, and the signature alone.  The
+ * connection's own secrets (ma_connection_secrets) are searched anyway.
+ * Returns a palloc'd List of strings pointing into the request's headers.
+ */
+List *
+ma_request_secrets(MaHttpRequest *req)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, req->headers)
+	{
+		char	   *h = lfirst(lc);
+		char	   *sig;
+
+		if (pg_strncasecmp(h, "X-Auth-Token: ", 14) == 0)
+			result = lappend(result, h + 14);
+		else if (pg_strncasecmp(h, "Authorization: ", 15) == 0)
+		{
+			result = lappend(result, h + 15);
+			sig = strstr(h, "Signature=");
+			if (sig)
+				result = lappend(result, sig + 10);
+		}
+	}
+	return result;
 }
 
 /*

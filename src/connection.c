@@ -81,10 +81,17 @@ ma_get_connection(UserMapping *user)
 		entry->token = NULL;
 		entry->token_generation = 0;
 		entry->token_refresh_at = 0;
+		entry->auth_demanded = false;
 	}
 
 	if (entry->invalidated || entry->cxt == NULL)
 		ma_build_connection(entry, user);
+
+	/*
+	 * Checked on every use too: modelarts_fdw.allowed_endpoints may have
+	 * changed since the server was made or the entry built.
+	 */
+	ma_check_perimeter(entry, GetForeignServer(user->serverid)->servername);
 
 	/*
 	 * Checked on every use, not only when building: a PUBLIC mapping's entry
@@ -136,7 +143,7 @@ ma_build_connection(MaConnection *entry, UserMapping *user)
 	MemoryContextSwitchTo(oldcxt);
 
 	/* its own context: it may outlive the entry's options, see below */
-	transport = ma_transport_create(CacheMemoryContext, &sopts);
+	transport = ma_transport_create(CacheMemoryContext, &sopts, &uopts);
 
 	/* From here on nothing can fail: install. */
 	MemoryContextSetParent(newcxt, CacheMemoryContext);
@@ -167,6 +174,7 @@ ma_build_connection(MaConnection *entry, UserMapping *user)
 	entry->transport = transport;
 	entry->token = NULL;
 	entry->token_refresh_at = 0;
+	entry->auth_demanded = false;
 	entry->server_hashvalue =
 		GetSysCacheHashValue1(FOREIGNSERVEROID,
 							  ObjectIdGetDatum(user->serverid));
@@ -177,18 +185,28 @@ ma_build_connection(MaConnection *entry, UserMapping *user)
 }
 
 /*
- * Refuse a user mapping without credentials to non-superusers.
+ * Refuse a user mapping without credentials to non-superusers, and make
+ * sure the endpoint really demands them.
  *
- * Like postgres_fdw's check_conn_params: without credentials of its own, the
- * request would be made with whatever the database server's network position
- * grants (an unauthenticated endpoint reachable only from the server, say),
- * which only a superuser may decide to allow.
+ * Like postgres_fdw's check_conn_params and its check that the connection
+ * used the password: without credentials that the service checks, the
+ * request would be made with whatever the database server's network
+ * position grants (an endpoint that trusts its callers' addresses, say),
+ * which only a superuser may decide to allow, with the user mapping option
+ * password_required 'false'.  The endpoint is asked once per connection
+ * (see ma_check_auth_demanded).
  */
 static void
 ma_check_credentials(MaConnection *entry, UserMapping *user)
 {
-	if (entry->user.mode != MA_AUTH_NONE || superuser_arg(user->userid))
+	if (superuser_arg(user->userid) || !entry->user.password_required)
 		return;
+
+	if (entry->user.mode != MA_AUTH_NONE)
+	{
+		ma_check_auth_demanded(entry);
+		return;
+	}
 
 	ereport(ERROR,
 			(errcode(ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED),
@@ -236,6 +254,40 @@ const char *
 ma_connection_project_id(MaConnection *conn)
 {
 	return conn->server.project_id;
+}
+
+/*
+ * Every secret this backend holds in its cached connections (tokens,
+ * passwords, secret keys, proxy passwords), as a List of C strings that
+ * point into the entries: for ma_redact, which removes them from whatever
+ * the servers send back before it is quoted.  The List is palloc'd.
+ */
+List *
+ma_connection_secrets(void)
+{
+	List	   *result = NIL;
+	HASH_SEQ_STATUS scan;
+	MaConnection *entry;
+
+	if (ConnectionHash == NULL)
+		return NIL;
+	hash_seq_init(&scan, ConnectionHash);
+	while ((entry = (MaConnection *) hash_seq_search(&scan)))
+	{
+		if (entry->cxt == NULL)
+			continue;
+		if (entry->user.auth_token)
+			result = lappend(result, entry->user.auth_token);
+		if (entry->user.password)
+			result = lappend(result, entry->user.password);
+		if (entry->user.secret_key)
+			result = lappend(result, entry->user.secret_key);
+		if (entry->user.proxy_password)
+			result = lappend(result, entry->user.proxy_password);
+		if (entry->token)
+			result = lappend(result, entry->token);
+	}
+	return result;
 }
 
 /* The number of rows to ask for per page. */

@@ -38,6 +38,7 @@
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
 #include "optimizer/tlist.h"
+#include "utils/guc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -170,11 +171,24 @@ static void explain_row_count(Node *expr, int64 absent, bool *known,
 
 PG_FUNCTION_INFO_V1(modelarts_fdw_handler);
 
-/* Library load: cJSON's allocator (see client.c). */
+/* Library load: cJSON's allocator (see client.c), the GUCs. */
 void
 _PG_init(void)
 {
 	ma_json_init();
+	ma_perimeter_init();
+
+	DefineCustomBoolVariable("modelarts_fdw.enable_aggregate_pushdown",
+							 "Answers counts grouped by tag from the service's tags/stats.",
+							 "Off: every aggregate is computed locally from the images.",
+							 &ma_enable_aggregate_pushdown,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	/* after every definition, so that none of their placeholders is lost */
+	MarkGUCPrefixReserved("modelarts_fdw");
 }
 
 /*
@@ -267,6 +281,9 @@ modelartsGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	}
 	table_close(rel, NoLock);
 
+	/* the service's own counts, if it may be asked (estimate.c) */
+	ma_estimate_rel(root, baserel, info, &sopts);
+
 	estimate_scan(info, &rows, &startup, &total);
 	baserel->rows = clamp_row_est(rows *
 								  clauselist_selectivity(root,
@@ -277,9 +294,10 @@ modelartsGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 }
 
 /*
- * A rough size: the API gives no estimates, so assume a job of
- * MA_ROWS_PER_JOB rows and MA_ROWS_PER_TAG rows per tag, and a request per
- * page of page_size images.
+ * The size of a scan: from the jobs' tags/stats when estimate.c could ask
+ * them (info->remote), else a rough default: a job of MA_ROWS_PER_JOB rows
+ * and MA_ROWS_PER_TAG rows per tag, and a request per page of page_size
+ * images.
  */
 static void
 estimate_scan(MaRelInfo *info, double *rows, double *startup, double *total)
@@ -313,6 +331,15 @@ estimate_scan(MaRelInfo *info, double *rows, double *startup, double *total)
 			requests += ceil(jobs / info->page_size);
 		*startup = MA_REQUEST_COST;
 		*total = *startup + requests * MA_REQUEST_COST +
+			*rows * (MA_ROW_COST + cpu_tuple_cost);
+		return;
+	}
+
+	if (info->remote != NULL)
+	{
+		*rows = info->remote->rows;
+		*startup = MA_REQUEST_COST;
+		*total = *startup + info->remote->requests * MA_REQUEST_COST +
 			*rows * (MA_ROW_COST + cpu_tuple_cost);
 		return;
 	}
@@ -422,6 +449,7 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 	one_job = *info;
 	one_job.id_mode = MA_ID_EQ;
 	one_job.id_expr = NULL;
+	one_job.remote = NULL;
 	estimate_scan(&one_job, &rows, &startup, &total);
 	rows = clamp_row_est(rows *
 						 clauselist_selectivity(root,
@@ -535,6 +563,14 @@ modelartsGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 				total,
 				window;
 
+	/* counts from tags/stats: aggregate.c */
+	if (stage == UPPERREL_GROUP_AGG)
+	{
+		ma_add_grouping_paths(root, input_rel, output_rel,
+							  (GroupPathExtraData *) extra);
+		return;
+	}
+
 	if (stage != UPPERREL_FINAL || input_rel->reloptkind != RELOPT_BASEREL ||
 		input_rel->fdw_private == NULL)
 		return;
@@ -593,9 +629,9 @@ modelartsGetForeignPlan(PlannerInfo *root, RelOptInfo *foreignrel,
 	List	   *fdw_private;
 	List	   *local_exprs;
 	List	   *attrs = NIL;
-	List	   *pushed = info->remote_conds;
-	MaIdMode	id_mode = info->id_mode;
-	Expr	   *id_expr = info->id_expr;
+	List	   *pushed;
+	MaIdMode	id_mode;
+	Expr	   *id_expr;
 	bool		has_limit = false;
 	int			id_idx = -1,
 				tag_idx = -1,
@@ -603,6 +639,14 @@ modelartsGetForeignPlan(PlannerInfo *root, RelOptInfo *foreignrel,
 				offset_idx = -1;
 	int			attnum;
 	ListCell   *lc;
+
+	/* a pushed aggregate (its fdw_private is not a MaRelInfo): aggregate.c */
+	if (IS_UPPER_REL(foreignrel))
+		return ma_aggregate_plan(root, foreignrel, best_path, tlist,
+								 outer_plan);
+	pushed = info->remote_conds;
+	id_mode = info->id_mode;
+	id_expr = info->id_expr;
 
 	/*
 	 * A parameterized path: the join clause on data_annotation_id gives the
@@ -707,8 +751,8 @@ modelartsBeginForeignScan(ForeignScanState *node, int eflags)
 	List	   *priv = fsplan->fdw_private;
 	MaScanState *st = palloc0(sizeof(MaScanState));
 	EState	   *estate = node->ss.ps.state;
-	RangeTblEntry *rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
-	Oid			userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+	RangeTblEntry *rte;
+	Oid			userid;
 	ForeignTable *table;
 	MaServerOptions sopts;
 	MaTableOptions topts;
@@ -718,6 +762,15 @@ modelartsBeginForeignScan(ForeignScanState *node, int eflags)
 	int			in_flight;
 	int			idx;
 
+	/* a pushed aggregate (scanrelid 0): aggregate.c */
+	if (ma_is_aggregate_scan(node))
+	{
+		ma_aggregate_begin(node, eflags);
+		return;
+	}
+
+	rte = exec_rt_fetch(fsplan->scan.scanrelid, estate);
+	userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
 	node->fdw_state = st;
 	st->rel = node->ss.ss_currentRelation;
 	table = GetForeignTable(RelationGetRelid(st->rel));
@@ -842,6 +895,9 @@ modelartsIterateForeignScan(ForeignScanState *node)
 	MaRowSource src;
 	MemoryContext oldcxt;
 
+	if (ma_is_aggregate_scan(node))
+		return ma_aggregate_next(node);
+
 	ExecClearTuple(slot);
 	MemoryContextReset(st->row_cxt);
 
@@ -871,6 +927,12 @@ modelartsReScanForeignScan(ForeignScanState *node)
 {
 	MaScanState *st = (MaScanState *) node->fdw_state;
 
+	if (ma_is_aggregate_scan(node))
+	{
+		ma_aggregate_rescan(node);
+		return;
+	}
+
 	/* start over at the next row: parameter values may have changed */
 	st->scan->methods->end(st->scan);
 	st->started = false;
@@ -881,6 +943,11 @@ modelartsEndForeignScan(ForeignScanState *node)
 {
 	MaScanState *st = (MaScanState *) node->fdw_state;
 
+	if (ma_is_aggregate_scan(node))
+	{
+		ma_aggregate_end(node);
+		return;
+	}
 	if (st && st->scan)
 		st->scan->methods->end(st->scan);
 }
@@ -1120,8 +1187,14 @@ static void
 modelartsExplainForeignScan(ForeignScanState *node, ExplainState *es)
 {
 	MaScanState *st = (MaScanState *) node->fdw_state;
-	MaScan	   *scan = st->scan;
+	MaScan	   *scan;
 
+	if (ma_is_aggregate_scan(node))
+	{
+		ma_aggregate_explain(node, es);
+		return;
+	}
+	scan = st->scan;
 	if (es->verbose)
 	{
 		MaPlanInput in;

@@ -15,7 +15,9 @@
 #include "foreign/foreign.h"
 #include "lib/ilist.h"
 #include "lib/stringinfo.h"
+#include "executor/tuptable.h"
 #include "nodes/pathnodes.h"
+#include "nodes/plannodes.h"
 #include "utils/relcache.h"
 
 /* cJSON trees: see the notes on ownership in client.c */
@@ -54,6 +56,8 @@ typedef struct MaServerOptions
 	bool		ssl_verify;
 	char	   *ca_file;		/* or NULL */
 	char	   *proxy;			/* or NULL */
+	bool		use_remote_estimate;	/* plan-time calls: see estimate.c */
+	int			estimate_cache_seconds; /* their answers' life in the cache */
 } MaServerOptions;
 
 /* User mapping options. Strings are palloc'd; secrets never printed. */
@@ -66,6 +70,10 @@ typedef struct MaUserOptions
 	char	   *domain_name;
 	char	   *access_key;
 	char	   *secret_key;
+	char	   *proxy_user;		/* for the server's proxy, or NULL */
+	char	   *proxy_password;
+	bool		password_required;	/* false: set by a superuser, see
+									 * perimeter.c */
 } MaUserOptions;
 
 /* Foreign table options. */
@@ -75,6 +83,7 @@ typedef struct MaTableOptions
 	bool		has_annotation_id;
 	int64		data_annotation_id;
 	int			requests_in_flight; /* overrides the server's; 0: unset */
+	int			use_remote_estimate;	/* overrides the server's; -1: unset */
 } MaTableOptions;
 
 /*
@@ -100,6 +109,17 @@ typedef enum MaTagMode
 } MaTagMode;
 
 /*
+ * A scan's size as the service's own counts give it (estimate.c): the
+ * jobs, known as constants at plan time, and what their tags/stats say.
+ */
+typedef struct MaRemoteEstimate
+{
+	List	   *jobs;			/* int64 job IDs (palloc'd), deduplicated */
+	double		rows;			/* rows of the scan, before local filters */
+	double		requests;		/* pages it reads */
+} MaRemoteEstimate;
+
+/*
  * Planner state of a foreign relation (baserel->fdw_private).  Built in
  * GetForeignRelSize, read by the path, plan and upper-path callbacks.
  */
@@ -119,6 +139,7 @@ typedef struct MaRelInfo
 	int			calls_by_id;	/* projects, versions, tags: calls per job
 								 * when the jobs are given */
 	int			calls_listed;	/* ... and per job found by the listing */
+	MaRemoteEstimate *remote;	/* from tags/stats (estimate.c), or NULL */
 } MaRelInfo;
 
 /* One request stream of a scan: one job, one tag_name filter. */
@@ -293,6 +314,7 @@ extern MaConnection *ma_get_connection(UserMapping *user);
 extern const char *ma_connection_endpoint(MaConnection *conn);
 extern const char *ma_connection_project_id(MaConnection *conn);
 extern int	ma_connection_page_size(MaConnection *conn);
+extern List *ma_connection_secrets(void);
 
 /*
  * The insides of a MaConnection, for connection.c, client.c and auth.c only;
@@ -315,7 +337,42 @@ struct MaConnection
 	char	   *token;			/* cached IAM token (MA_AUTH_PASSWORD) or NULL */
 	uint64		token_generation;	/* counts the tokens got */
 	TimestampTz token_refresh_at;	/* get a new token from this time on */
+	bool		auth_demanded;	/* the endpoint refused a request without
+								 * credentials (see perimeter.c) */
 };
+
+/* in perimeter.c */
+
+/* What a URL is for: what ma_parse_url accepts. */
+typedef enum MaUrlKind
+{
+	MA_URL_ENDPOINT,			/* endpoint, iam_endpoint */
+	MA_URL_PROXY,				/* proxy */
+	MA_URL_PREFIX				/* an entry of allowed_endpoints */
+} MaUrlKind;
+
+/* A URL parsed by ma_parse_url; strings palloc'd. */
+typedef struct MaUrl
+{
+	char		scheme[8];		/* lower case */
+	char	   *host;			/* as given; IPv6 in brackets */
+	int			port;			/* as given, or the scheme's default */
+	bool		has_port;
+	char	   *path;			/* without trailing slashes; "" for none */
+} MaUrl;
+
+extern void ma_perimeter_init(void);
+extern bool ma_parse_url(const char *s, MaUrlKind kind, MaUrl *url,
+						 const char **why);
+extern void ma_check_url_option(const char *option, const char *value,
+								MaUrlKind kind, const char *server);
+extern void ma_check_perimeter(MaConnection *conn, const char *server);
+extern void ma_check_auth_demanded(MaConnection *conn);
+extern char *ma_redact(const char *text, int len, List *extra, int mark,
+					   int *mark_out, int *out_len);
+extern char *ma_redact_string(const char *s);
+extern char *ma_redact_window(const char *body, int len, List *extra,
+							  int from, int count, int *out_len);
 
 /* in transport.c */
 
@@ -369,11 +426,14 @@ typedef struct MaHttpRequest
 	bool		framing_doubt;	/* bytes followed the answer: connection shut */
 	int			socket;			/* the connection's socket, or -1 */
 	int64		connect_time_us;
+	int64		request_size;	/* bytes of request sent: 0 if none */
+	long		os_errno;		/* errno of a failed connect, or 0 */
 	char		errbuf[256];	/* CURL_ERROR_SIZE */
 } MaHttpRequest;
 
 extern MaTransport *ma_transport_create(MemoryContext parent,
-										const MaServerOptions *opts);
+										const MaServerOptions *opts,
+										const MaUserOptions *user);
 extern void ma_transport_destroy(MaTransport *tr);
 extern void ma_transport_use(MaTransport *tr);
 extern void ma_transport_unuse(MaTransport *tr);
@@ -472,6 +532,7 @@ extern void ma_client_forget(MaClient *client, MaCall *call);
 extern void ma_client_drain(MaClient *client, int timeout_ms);
 extern void ma_sleep_ms(int ms);
 extern char *ma_server_text(const char *s);
+extern List *ma_request_secrets(MaHttpRequest *req);
 extern void ma_malformed_answer(MaCall *call, const char *what) pg_attribute_noreturn();
 
 extern void ma_json_init(void);
@@ -541,5 +602,81 @@ extern MaScan *ma_job_scan_create(struct MaConnection *conn,
 extern void ma_job_lister_init(MaJobLister *lister, MaClient *client,
 							   const char *project_id, int page_size);
 extern struct cJSON *ma_job_lister_next(MaJobLister *lister, int64 *job_id);
+
+/*
+ * One job's tags/stats answer, read once for every use (stats.c): the
+ * annotation_tags rows, the projects counts, the estimates and the pushed
+ * aggregates.  Items point into the answer's tree; a count is "valid" when
+ * it is a whole number from 0 to 2^53.
+ */
+typedef struct MaTagCount
+{
+	const struct cJSON *tag_item;	/* "tag", or NULL */
+	const struct cJSON *count_item; /* "count", or NULL */
+	const char *tag;			/* the tag if it is a string, else NULL */
+	bool		count_valid;
+	int64		count;
+} MaTagCount;
+
+typedef struct MaTagStats
+{
+	int			ntags;
+	MaTagCount *tags;			/* tag_count, in the answer's order */
+	bool		has_tagged;		/* tags_stat has_tag true: its count */
+	double		tagged;
+	bool		has_untagged;	/* tags_stat has_tag false: its count */
+	double		untagged;
+} MaTagStats;
+
+/* in stats.c */
+extern void ma_read_tag_stats(const struct cJSON *answer, MaCall *call,
+							  MaTagStats *stats);
+extern bool ma_tag_stats_complete(const MaTagStats *stats, const char **why);
+
+/*
+ * What the planner knows of a job from its plan-time calls (estimate.c):
+ * its tags/stats, and (asked only when needed) whether it is a
+ * classification job.  ma_plan_jobs_stats returns palloc'd copies of the
+ * cached entries; aggregate.c also builds them from a fresh answer.
+ */
+typedef struct MaJobStats
+{
+	int64		job_id;
+	bool		stats_ok;		/* tags/stats read, and complete */
+	int			ntags;
+	char	  **tags;			/* UTF-8 */
+	int64	   *counts;
+	int64		tagged;
+	int64		untagged;
+	int			type_state;		/* 0: not asked, 1: classification,
+								 * 2: another type or unknown, 3: failed */
+} MaJobStats;
+
+/* in estimate.c */
+extern bool ma_use_remote_estimate(const MaServerOptions *sopts,
+								   const MaTableOptions *topts);
+extern List *ma_const_jobs(MaRelInfo *info, bool *known);
+extern bool ma_const_tags(MaRelInfo *info, List **tags);
+extern List *ma_plan_jobs_stats(PlannerInfo *root, RelOptInfo *baserel,
+								List *jobs, bool need_type);
+extern void ma_estimate_rel(PlannerInfo *root, RelOptInfo *baserel,
+							MaRelInfo *info, const MaServerOptions *sopts);
+
+/* in aggregate.c */
+extern bool ma_enable_aggregate_pushdown;
+struct ForeignScanState;
+extern void ma_add_grouping_paths(PlannerInfo *root, RelOptInfo *input_rel,
+								  RelOptInfo *grouped_rel,
+								  GroupPathExtraData *extra);
+extern ForeignScan *ma_aggregate_plan(PlannerInfo *root, RelOptInfo *rel,
+									  ForeignPath *best_path, List *tlist,
+									  Plan *outer_plan);
+extern bool ma_is_aggregate_scan(struct ForeignScanState *node);
+extern void ma_aggregate_begin(struct ForeignScanState *node, int eflags);
+extern TupleTableSlot *ma_aggregate_next(struct ForeignScanState *node);
+extern void ma_aggregate_rescan(struct ForeignScanState *node);
+extern void ma_aggregate_end(struct ForeignScanState *node);
+extern void ma_aggregate_explain(struct ForeignScanState *node,
+								 struct ExplainState *es);
 
 #endif							/* MODELARTS_FDW_H */

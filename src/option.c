@@ -48,6 +48,8 @@ static const MaOption valid_options[] = {
 	{"ssl_verify", ForeignServerRelationId},
 	{"ca_file", ForeignServerRelationId},
 	{"proxy", ForeignServerRelationId},
+	{"use_remote_estimate", ForeignServerRelationId},
+	{"estimate_cache_seconds", ForeignServerRelationId},
 	/* user mapping */
 	{"auth_token", UserMappingRelationId},
 	{"user_name", UserMappingRelationId},
@@ -55,10 +57,14 @@ static const MaOption valid_options[] = {
 	{"domain_name", UserMappingRelationId},
 	{"access_key", UserMappingRelationId},
 	{"secret_key", UserMappingRelationId},
+	{"proxy_user", UserMappingRelationId},
+	{"proxy_password", UserMappingRelationId},
+	{"password_required", UserMappingRelationId},
 	/* foreign table */
 	{"resource", ForeignTableRelationId},
 	{"data_annotation_id", ForeignTableRelationId},
 	{"requests_in_flight", ForeignTableRelationId},
+	{"use_remote_estimate", ForeignTableRelationId},
 	/* column */
 	{"key", AttributeRelationId},
 	{NULL, InvalidOid}
@@ -76,8 +82,11 @@ static const char *const resource_names[] = {
 #define DEFAULT_PAGE_SIZE			100
 #define DEFAULT_MAX_RETRIES			3
 #define DEFAULT_REQUESTS_IN_FLIGHT	8
+#define DEFAULT_ESTIMATE_CACHE_SECONDS	60
+#define MAX_ESTIMATE_CACHE_SECONDS	86400
 
-static void check_url(DefElem *def);
+static void check_project_id(DefElem *def);
+static bool is_decimal(const char *v, bool fraction);
 static void check_header_value(DefElem *def);
 static int	parse_timeout_ms(DefElem *def);
 static int	parse_int_range(DefElem *def, int min, int max);
@@ -153,20 +162,19 @@ modelarts_fdw_validator(PG_FUNCTION_ARGS)
 
 		if (strcmp(def->defname, "endpoint") == 0)
 		{
-			check_url(def);
+			ma_check_url_option(def->defname, defGetString(def),
+								MA_URL_ENDPOINT, NULL);
 			has_endpoint = true;
 		}
 		else if (strcmp(def->defname, "iam_endpoint") == 0)
-			check_url(def);
+			ma_check_url_option(def->defname, defGetString(def),
+								MA_URL_ENDPOINT, NULL);
+		else if (strcmp(def->defname, "proxy") == 0)
+			ma_check_url_option(def->defname, defGetString(def),
+								MA_URL_PROXY, NULL);
 		else if (strcmp(def->defname, "project_id") == 0)
 		{
-			const char *v = defGetString(def);
-
-			if (v[0] == '\0')
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-						 errmsg("option \"project_id\" must not be empty")));
-			check_header_value(def);
+			check_project_id(def);
 			has_project = true;
 		}
 		else if (strcmp(def->defname, "connect_timeout") == 0 ||
@@ -188,9 +196,36 @@ modelarts_fdw_validator(PG_FUNCTION_ARGS)
 						 errdetail("Turning off certificate verification lets anyone on the network read the credentials."),
 						 errhint("Only a superuser may turn it off.")));
 		}
+		else if (strcmp(def->defname, "password_required") == 0)
+		{
+			/* like postgres_fdw's: only a superuser may waive it */
+			if (!defGetBoolean(def) && !superuser())
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("permission denied to set option \"password_required\" to false"),
+						 errdetail("Without it, a non-superuser could read from an endpoint that does not check the credentials given."),
+						 errhint("Only a superuser may set it to false.")));
+		}
+		else if (strcmp(def->defname, "ca_file") == 0)
+		{
+			/* like postgres_fdw's sslcert and sslkey: it names a file */
+			if (!superuser())
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("permission denied to set option \"ca_file\""),
+						 errdetail("It makes the server read the file it names."),
+						 errhint("Only a superuser may set it.")));
+			if (defGetString(def)[0] != '/')
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+						 errmsg("invalid value for option \"ca_file\": \"%s\"",
+								defGetString(def)),
+						 errdetail("The path must be absolute.")));
+			check_header_value(def);
+		}
 		else if (strcmp(def->defname, "region") == 0 ||
-				 strcmp(def->defname, "ca_file") == 0 ||
-				 strcmp(def->defname, "proxy") == 0 ||
+				 strcmp(def->defname, "proxy_user") == 0 ||
+				 strcmp(def->defname, "proxy_password") == 0 ||
 				 strcmp(def->defname, "auth_token") == 0 ||
 				 strcmp(def->defname, "user_name") == 0 ||
 				 strcmp(def->defname, "password") == 0 ||
@@ -204,6 +239,10 @@ modelarts_fdw_validator(PG_FUNCTION_ARGS)
 						 errmsg("option \"%s\" must not be empty", def->defname)));
 			check_header_value(def);
 		}
+		else if (strcmp(def->defname, "use_remote_estimate") == 0)
+			(void) defGetBoolean(def);
+		else if (strcmp(def->defname, "estimate_cache_seconds") == 0)
+			(void) parse_int_range(def, 0, MAX_ESTIMATE_CACHE_SECONDS);
 		else if (strcmp(def->defname, "resource") == 0)
 			(void) parse_resource(def);
 		else if (strcmp(def->defname, "data_annotation_id") == 0)
@@ -239,46 +278,58 @@ hide_statement_callback(void *arg)
 }
 
 /*
- * A base URL: http or https, a host, and nothing that would let the value
- * smuggle a header or a query into the requests built on it.
+ * A project ID goes into every request path: 1 to 64 letters, digits, "-"
+ * or "_" (a Huawei Cloud project ID is 32 hexadecimal digits), so that it
+ * can hold no "/", no "." and no "%" that would change the path libcurl
+ * sends from the one EXPLAIN and the errors show.
  */
 static void
-check_url(DefElem *def)
+check_project_id(DefElem *def)
 {
 	const char *v = defGetString(def);
-	const char *host;
 	const char *p;
 
-	if (pg_strncasecmp(v, "http://", 7) == 0)
-		host = v + 7;
-	else if (pg_strncasecmp(v, "https://", 8) == 0)
-		host = v + 8;
-	else
+	if (v[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-				 errmsg("invalid value for option \"%s\": \"%s\"", def->defname, v),
-				 errdetail("The URL must start with http:// or https://.")));
-
-	if (*host == '\0' || *host == '/')
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-				 errmsg("invalid value for option \"%s\": \"%s\"", def->defname, v),
-				 errdetail("The URL has no host.")));
-
+				 errmsg("option \"project_id\" must not be empty")));
 	for (p = v; *p; p++)
 	{
-		if (*p == '?' || *p == '#' || isspace((unsigned char) *p) ||
-			iscntrl((unsigned char) *p))
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-					 errmsg("invalid value for option \"%s\": \"%s\"", def->defname, v),
-					 errdetail("A base URL may not contain a query, a fragment, white space or control characters.")));
+		if (!(isalnum((unsigned char) *p) || *p == '-' || *p == '_') ||
+			(unsigned char) *p >= 0x80)
+			break;
 	}
-	if (strchr(host, '@') != NULL)
+	if (*p != '\0' || p - v > 64)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
-				 errmsg("invalid value for option \"%s\"", def->defname),
-				 errdetail("Credentials do not belong in the URL; use a user mapping.")));
+				 errmsg("invalid value for option \"project_id\": \"%s\"", v),
+				 errdetail("A project ID is 1 to 64 letters, digits, \"-\" or \"_\"."),
+				 errhint("Give the project ID of the region, 32 hexadecimal digits, as the console shows it.")));
+}
+
+/*
+ * Is v a plain decimal number: digits, and if "fraction", at most one "."
+ * followed by digits?  No sign, no blank, no exponent, no hexadecimal, none
+ * of the other forms strtol and strtod accept.
+ */
+static bool
+is_decimal(const char *v, bool fraction)
+{
+	const char *p = v;
+
+	if (!isdigit((unsigned char) *p))
+		return false;
+	while (isdigit((unsigned char) *p))
+		p++;
+	if (fraction && *p == '.')
+	{
+		p++;
+		if (!isdigit((unsigned char) *p))
+			return false;
+		while (isdigit((unsigned char) *p))
+			p++;
+	}
+	return *p == '\0';
 }
 
 /*
@@ -306,8 +357,8 @@ parse_timeout_ms(DefElem *def)
 	double		secs;
 
 	errno = 0;
-	secs = strtod(v, &end);
-	if (end == v || *end != '\0' || errno != 0 || !(secs >= 0.001 && secs <= 3600))
+	secs = is_decimal(v, true) ? strtod(v, &end) : -1;
+	if (!(secs >= 0.001 && secs <= 3600))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 				 errmsg("invalid value for option \"%s\": \"%s\"", def->defname, v),
@@ -323,8 +374,10 @@ parse_int_range(DefElem *def, int min, int max)
 	long		n;
 
 	errno = 0;
-	n = strtol(v, &end, 10);
-	if (end == v || *end != '\0' || errno != 0 || n < min || n > max)
+	/* at most 9 significant digits: no overflow to think about */
+	n = (is_decimal(v, false) && strlen(v + strspn(v, "0")) <= 9) ?
+		strtol(v, &end, 10) : -1;
+	if (n < min || n > max)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 				 errmsg("invalid value for option \"%s\": \"%s\"", def->defname, v),
@@ -358,8 +411,8 @@ parse_annotation_id(DefElem *def)
 	long long	n;
 
 	errno = 0;
-	n = strtoll(v, &end, 10);
-	if (end == v || *end != '\0' || errno != 0 || n <= 0 || !isdigit((unsigned char) v[0]))
+	n = is_decimal(v, false) ? strtoll(v, &end, 10) : -1;
+	if (errno != 0 || n <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 				 errmsg("invalid value for option \"data_annotation_id\": \"%s\"", v),
@@ -450,6 +503,8 @@ ma_get_server_options(ForeignServer *server, MaServerOptions *opts)
 	opts->max_retries = DEFAULT_MAX_RETRIES;
 	opts->requests_in_flight = DEFAULT_REQUESTS_IN_FLIGHT;
 	opts->ssl_verify = true;
+	opts->use_remote_estimate = true;
+	opts->estimate_cache_seconds = DEFAULT_ESTIMATE_CACHE_SECONDS;
 
 	foreach(lc, server->options)
 	{
@@ -479,6 +534,11 @@ ma_get_server_options(ForeignServer *server, MaServerOptions *opts)
 			opts->ca_file = pstrdup(defGetString(def));
 		else if (strcmp(def->defname, "proxy") == 0)
 			opts->proxy = pstrdup(defGetString(def));
+		else if (strcmp(def->defname, "use_remote_estimate") == 0)
+			opts->use_remote_estimate = defGetBoolean(def);
+		else if (strcmp(def->defname, "estimate_cache_seconds") == 0)
+			opts->estimate_cache_seconds =
+				parse_int_range(def, 0, MAX_ESTIMATE_CACHE_SECONDS);
 	}
 
 	/* The validator makes these required; a server made by hand may lack them */
@@ -497,6 +557,7 @@ ma_get_user_options(UserMapping *user, MaUserOptions *opts)
 
 	memset(opts, 0, sizeof(*opts));
 	opts->mode = MA_AUTH_NONE;
+	opts->password_required = true;
 
 	foreach(lc, user->options)
 	{
@@ -524,6 +585,12 @@ ma_get_user_options(UserMapping *user, MaUserOptions *opts)
 		}
 		else if (strcmp(def->defname, "secret_key") == 0)
 			opts->secret_key = pstrdup(v);
+		else if (strcmp(def->defname, "proxy_user") == 0)
+			opts->proxy_user = pstrdup(v);
+		else if (strcmp(def->defname, "proxy_password") == 0)
+			opts->proxy_password = pstrdup(v);
+		else if (strcmp(def->defname, "password_required") == 0)
+			opts->password_required = defGetBoolean(def);
 	}
 }
 
@@ -536,6 +603,7 @@ ma_get_table_options(Oid relid, MaTableOptions *opts)
 
 	memset(opts, 0, sizeof(*opts));
 	opts->resource = MA_RESOURCE_IMAGES;
+	opts->use_remote_estimate = -1;
 
 	foreach(lc, table->options)
 	{
@@ -550,6 +618,8 @@ ma_get_table_options(Oid relid, MaTableOptions *opts)
 		}
 		else if (strcmp(def->defname, "requests_in_flight") == 0)
 			opts->requests_in_flight = parse_int_range(def, 1, MA_MAX_IN_FLIGHT);
+		else if (strcmp(def->defname, "use_remote_estimate") == 0)
+			opts->use_remote_estimate = defGetBoolean(def) ? 1 : 0;
 	}
 }
 

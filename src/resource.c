@@ -630,31 +630,27 @@ versions_rows(MaJobScan *js, MaCall *call)
 	js->cur_row = versions->child;
 }
 
-/* One row per tag of tags/stats' tag_count. */
+/* One row per tag of tags/stats' tag_count (see stats.c). */
 static void
 tags_rows(MaJobScan *js, MaCall *call)
 {
-	const cJSON *counts = cJSON_GetObjectItemCaseSensitive(js->stats_json,
-														   "tag_count");
-	const cJSON *entry;
+	MaTagStats	stats;
+	int			i;
 
-	if (counts == NULL || cJSON_IsNull(counts))
+	ma_read_tag_stats(js->stats_json, call, &stats);
+	if (stats.ntags == 0)
 		return;
-	if (!cJSON_IsArray(counts))
-		ma_malformed_answer(call, "\"tag_count\" is not an array");
 	js->rows = cJSON_CreateArray();
 	if (js->rows == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory")));
-	cJSON_ArrayForEach(entry, counts)
+	for (i = 0; i < stats.ntags; i++)
 	{
 		cJSON	   *row = new_row(js);
 
-		copy_item(row, "tag_name",
-				  cJSON_GetObjectItemCaseSensitive(entry, "tag"));
-		copy_item(row, "image_count",
-				  cJSON_GetObjectItemCaseSensitive(entry, "count"));
+		copy_item(row, "tag_name", stats.tags[i].tag_item);
+		copy_item(row, "image_count", stats.tags[i].count_item);
 	}
 	js->cur_row = js->rows->child;
 }
@@ -709,38 +705,15 @@ project_row(MaJobScan *js, const cJSON *list_entry)
 	/* the counts: tagged and untagged images, and their sum */
 	if (js->stats_json != NULL)
 	{
-		const cJSON *stat;
-		const cJSON *arr = cJSON_GetObjectItemCaseSensitive(js->stats_json,
-															"tags_stat");
-		double		tagged = 0,
-					untagged = 0;
-		bool		has_tagged = false,
-					has_untagged = false;
+		MaTagStats	stats;
 
-		cJSON_ArrayForEach(stat, arr)
-		{
-			const cJSON *has = cJSON_GetObjectItemCaseSensitive(stat, "has_tag");
-			const cJSON *count = cJSON_GetObjectItemCaseSensitive(stat, "count");
-
-			if (!cJSON_IsBool(has) || !cJSON_IsNumber(count))
-				continue;
-			if (cJSON_IsTrue(has))
-			{
-				tagged = count->valuedouble;
-				has_tagged = true;
-			}
-			else
-			{
-				untagged = count->valuedouble;
-				has_untagged = true;
-			}
-		}
-		if (has_tagged)
-			add_number(row, "tagged_count", tagged);
-		if (has_untagged)
-			add_number(row, "untagged_count", untagged);
-		if (has_tagged && has_untagged)
-			add_number(row, "image_count", tagged + untagged);
+		ma_read_tag_stats(js->stats_json, NULL, &stats);
+		if (stats.has_tagged)
+			add_number(row, "tagged_count", stats.tagged);
+		if (stats.has_untagged)
+			add_number(row, "untagged_count", stats.untagged);
+		if (stats.has_tagged && stats.has_untagged)
+			add_number(row, "image_count", stats.tagged + stats.untagged);
 	}
 	js->cur_row = js->rows->child;
 }

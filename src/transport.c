@@ -77,6 +77,8 @@ struct MaTransport
 	bool		ssl_verify;
 	char	   *ca_file;
 	char	   *proxy;
+	char	   *proxy_user;		/* from the user mapping, or NULL */
+	char	   *proxy_password;	/* wiped when the transport goes */
 
 	/* idle easy handles, reused (curl_easy_reset) for the next request */
 	CURL	   *idle[MA_MAX_IN_FLIGHT + 1];
@@ -118,7 +120,8 @@ static void transport_free(MaTransport *tr);
  * ma_transport_destroy.  Raises an error (and leaks nothing) on failure.
  */
 MaTransport *
-ma_transport_create(MemoryContext parent, const MaServerOptions *opts)
+ma_transport_create(MemoryContext parent, const MaServerOptions *opts,
+					const MaUserOptions *user)
 {
 	MemoryContext cxt = AllocSetContextCreate(parent, "modelarts_fdw transport",
 											  ALLOCSET_SMALL_SIZES);
@@ -129,6 +132,10 @@ ma_transport_create(MemoryContext parent, const MaServerOptions *opts)
 	tr->ssl_verify = opts->ssl_verify;
 	tr->ca_file = opts->ca_file ? MemoryContextStrdup(cxt, opts->ca_file) : NULL;
 	tr->proxy = opts->proxy ? MemoryContextStrdup(cxt, opts->proxy) : NULL;
+	tr->proxy_user = user->proxy_user ?
+		MemoryContextStrdup(cxt, user->proxy_user) : NULL;
+	tr->proxy_password = user->proxy_password ?
+		MemoryContextStrdup(cxt, user->proxy_password) : NULL;
 
 	tr->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (tr->epfd < 0)
@@ -214,6 +221,8 @@ transport_free(MaTransport *tr)
 	/* closes the kept-alive connections */
 	curl_multi_cleanup(tr->multi);
 	close(tr->epfd);
+	if (tr->proxy_password)
+		explicit_bzero(tr->proxy_password, strlen(tr->proxy_password));
 	MemoryContextDelete(tr->cxt);
 }
 
@@ -265,6 +274,8 @@ ma_transport_start(MaTransport *tr, MaHttpRequest *req, long timeout_ms,
 	req->out_of_memory = false;
 	req->too_large = false;
 	req->framing_doubt = false;
+	req->request_size = 0;
+	req->os_errno = 0;
 	req->errbuf[0] = '\0';
 	req->timeout_ms = timeout_ms;
 	req->fresh_connection = fresh_connection;
@@ -415,6 +426,11 @@ new_easy(MaTransport *tr)
 	 * environment, which the DBA may not even know about.
 	 */
 	MA_SETOPT(CURLOPT_PROXY, tr->proxy ? tr->proxy : "");
+	/* the proxy's credentials: from the user mapping, never in its URL */
+	if (tr->proxy && tr->proxy_user)
+		MA_SETOPT(CURLOPT_PROXYUSERNAME, tr->proxy_user);
+	if (tr->proxy && tr->proxy_password)
+		MA_SETOPT(CURLOPT_PROXYPASSWORD, tr->proxy_password);
 	MA_SETOPT(CURLOPT_USERAGENT, MA_USER_AGENT);
 	MA_SETOPT(CURLOPT_WRITEFUNCTION, transport_write_cb);
 	MA_SETOPT(CURLOPT_HEADERFUNCTION, transport_header_cb);
@@ -625,6 +641,14 @@ finish_request(MaTransport *tr, MaHttpRequest *req, CURLcode result)
 	}
 	req->socket = fd;
 	curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &req->connect_time_us);
+	{
+		long		sent = 0;
+
+		/* sent over a new connection or a kept-alive one: the request went */
+		if (curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &sent) == CURLE_OK)
+			req->request_size = sent;
+		(void) curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &req->os_errno);
+	}
 
 	curl_multi_remove_handle(tr->multi, easy);
 	req->active = false;

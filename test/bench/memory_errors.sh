@@ -25,9 +25,10 @@ emulator_start --data test/data/sample.json \
   --fault close:1@/data-annotations/9603/
 psql -X -q <<SQL
 CREATE EXTENSION modelarts_fdw;
+-- use_remote_estimate off: the scans' error paths are what is measured
 CREATE SERVER ma FOREIGN DATA WRAPPER modelarts_fdw
   OPTIONS (endpoint '$EMULATOR_URL', project_id '0f1e2d3c4b5a69788796a5b4c3d2e1f0',
-           max_retries '0');
+           max_retries '0', use_remote_estimate 'false');
 CREATE USER MAPPING FOR CURRENT_USER SERVER ma;
 CREATE FOREIGN TABLE imgs (data_annotation_id bigint, image_name text, tag_name text,
   tags text[], annotations jsonb) SERVER ma;

@@ -3,10 +3,11 @@
 # memory: a single-user backend under valgrind (memcheck) runs scans of
 # every table, a pushed LIMIT window, a parameterized join (rescans),
 # retried and final errors (500, a closed connection, invalid JSON, a
-# missing job) and IMPORT FOREIGN SCHEMA against the emulator, then prints
-# what valgrind reported from outside PostgreSQL's own known noise (the WAL
-# writer's padding bytes).  A check to run by hand, not a test: it takes a
-# minute or two.
+# missing job; at plan time too, for the remote estimates), aggregates
+# answered from tags/stats and IMPORT FOREIGN SCHEMA against the emulator,
+# then prints what valgrind reported from outside PostgreSQL's own known
+# noise (the WAL writer's padding bytes).  A check to run by hand, not a
+# test: it takes a minute or two.
 # Run: test/bench/valgrind.sh   (as root; needs valgrind and the extension
 # built and installed; it builds the emulator, make emulator)
 set -euo pipefail
@@ -38,6 +39,8 @@ SELECT count(*), count(annotations), count(width) FROM im WHERE data_annotation_
 SELECT count(*) FROM (SELECT * FROM im WHERE data_annotation_id = 285 AND tag_name = 'x' LIMIT 7 OFFSET 13) s;
 SELECT count(*) FROM pr;
 SELECT count(*) FROM tg;
+SELECT tag_name, count(*), count(DISTINCT image_id) FROM im WHERE data_annotation_id IN (282, 285) GROUP BY 1 HAVING count(*) > 2;
+SELECT count(*) FROM im WHERE data_annotation_id = 283 AND tag_name IS NULL;
 SELECT count(*) FROM im WHERE data_annotation_id = 9500;
 SELECT count(*) FROM im WHERE data_annotation_id = 9603;
 SELECT count(*) FROM im WHERE data_annotation_id = 9601;

@@ -88,14 +88,28 @@ GRANT USAGE ON FOREIGN DATA WRAPPER modelarts_fdw TO tls_user;
 GRANT CREATE ON SCHEMA public TO tls_user;");
 $err = psql_fails($db, "CREATE SERVER mine FOREIGN DATA WRAPPER modelarts_fdw OPTIONS (endpoint '$good_url', project_id '" . project_id() . "', ssl_verify 'false')", user => 'tls_user');
 like($err, qr/ERROR:  42501: permission denied to set option "ssl_verify" to false/, 'non-superuser: CREATE SERVER with ssl_verify false refused');
-psql_ok($db, "CREATE SERVER mine FOREIGN DATA WRAPPER modelarts_fdw OPTIONS (endpoint '$good_url', project_id '" . project_id() . "', ca_file '$dir/ca.pem')", user => 'tls_user');
+# nor name a file for the server to read (ca_file is a superuser's option)
+like(psql_fails($db, "CREATE SERVER mine FOREIGN DATA WRAPPER modelarts_fdw OPTIONS (endpoint '$good_url', project_id '" . project_id() . "', ca_file '$dir/ca.pem')", user => 'tls_user'),
+	qr/ERROR:  42501: permission denied to set option "ca_file"/, 'non-superuser: CREATE SERVER with ca_file refused');
+psql_ok($db, "CREATE SERVER mine FOREIGN DATA WRAPPER modelarts_fdw OPTIONS (endpoint '$good_url', project_id '" . project_id() . "')", user => 'tls_user');
 like(psql_fails($db, "ALTER SERVER mine OPTIONS (ADD ssl_verify 'off')", user => 'tls_user'),
 	qr/permission denied to set option "ssl_verify" to false/, 'non-superuser: ALTER SERVER to ssl_verify off refused');
 psql_ok($db, "ALTER SERVER mine OPTIONS (ADD ssl_verify 'true')", user => 'tls_user');
+like(psql_fails($db, "ALTER SERVER mine OPTIONS (ADD ca_file '$dir/ca.pem')", user => 'tls_user'),
+	qr/permission denied to set option "ca_file"/, 'non-superuser: ALTER SERVER to add ca_file refused');
+# the superuser sets it on the user's server
+psql_ok($db, "ALTER SERVER mine OPTIONS (ADD ca_file '$dir/ca.pem')");
 psql_ok($db, "CREATE USER MAPPING FOR tls_user SERVER mine OPTIONS (auth_token 'tls-user-token-1b7e');" . fdw_table('mine_images', 'mine'), user => 'tls_user');
 record_secret('tls-user-token-1b7e');
+# this emulator answers without credentials: the check that the endpoint
+# demands them, made over the same TLS settings, refuses the scan ...
+like(psql_fails($db, "SELECT count(*) FROM mine_images WHERE data_annotation_id = 282 AND tag_name = 'cat'", user => 'tls_user'),
+	qr/ModelArts endpoint "\Q$good_url\E" does not require credentials/,
+	'non-superuser: an endpoint that answers without credentials is refused (checked over TLS with ca_file)');
+# ... unless a superuser waives it for that mapping
+psql_ok($db, "ALTER USER MAPPING FOR tls_user SERVER mine OPTIONS (ADD password_required 'false')");
 is(psql_ok($db, "SELECT count(*) FROM mine_images WHERE data_annotation_id = 282 AND tag_name = 'cat'", user => 'tls_user'),
-	$n_cat, 'non-superuser: own server, ca_file, own credentials: accepted');
+	$n_cat, 'non-superuser: own server, ca_file set by a superuser, own credentials: accepted');
 
 psql_ok($db, "DROP OWNED BY tls_user; DROP ROLE tls_user");
 stop_emu($_) for $good, $other;

@@ -142,9 +142,9 @@ for my $count ('total', 'absent') {
 	my $db = fdw_db('tap_past_end_repeat');
 	psql_ok($db, <<SQL);
 CREATE SERVER ma FOREIGN DATA WRAPPER modelarts_fdw OPTIONS (endpoint '$ref->{base}',
-  project_id '$P', page_size '10', requests_in_flight '1');
+  project_id '$P', page_size '10', requests_in_flight '1', use_remote_estimate 'false');
 CREATE SERVER mr FOREIGN DATA WRAPPER modelarts_fdw OPTIONS (endpoint '$rep->{base}',
-  project_id '$P', page_size '10', requests_in_flight '1');
+  project_id '$P', page_size '10', requests_in_flight '1', use_remote_estimate 'false');
 CREATE USER MAPPING FOR CURRENT_USER SERVER ma;
 CREATE USER MAPPING FOR CURRENT_USER SERVER mr;
 @{[ fdw_table('images', 'ma') ]}

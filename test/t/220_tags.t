@@ -92,11 +92,11 @@ my $emu = start_emu('--data', $file);
 my $db = fdw_db('tap_tags');
 psql_ok($db, <<SQL);
 CREATE SERVER gen FOREIGN DATA WRAPPER modelarts_fdw
-  OPTIONS (endpoint '$gen->{base}', project_id '$P', requests_in_flight '8');
+  OPTIONS (endpoint '$gen->{base}', project_id '$P', requests_in_flight '8', use_remote_estimate 'false');
 CREATE SERVER ma FOREIGN DATA WRAPPER modelarts_fdw
-  OPTIONS (endpoint '$emu->{base}', project_id '$P', requests_in_flight '8');
+  OPTIONS (endpoint '$emu->{base}', project_id '$P', requests_in_flight '8', use_remote_estimate 'false');
 CREATE SERVER ma10 FOREIGN DATA WRAPPER modelarts_fdw
-  OPTIONS (endpoint '$emu->{base}', project_id '$P', requests_in_flight '8', page_size '10');
+  OPTIONS (endpoint '$emu->{base}', project_id '$P', requests_in_flight '8', page_size '10', use_remote_estimate 'false');
 CREATE USER MAPPING FOR CURRENT_USER SERVER gen;
 CREATE USER MAPPING FOR CURRENT_USER SERVER ma;
 CREATE USER MAPPING FOR CURRENT_USER SERVER ma10;

@@ -111,7 +111,7 @@ sub errmsg {
 	for my $e ([ 'legacy', $def ], [ 'modern', $mod ]) {
 		my ($name, $emu) = @$e;
 		$tables .= <<SQL;
-CREATE SERVER $name FOREIGN DATA WRAPPER modelarts_fdw OPTIONS (endpoint '$emu->{base}', project_id '$P');
+CREATE SERVER $name FOREIGN DATA WRAPPER modelarts_fdw OPTIONS (endpoint '$emu->{base}', project_id '$P', use_remote_estimate 'false');
 CREATE USER MAPPING FOR CURRENT_USER SERVER $name;
 CREATE SCHEMA $name;
 CREATE FOREIGN TABLE $name.images (data_annotation_id bigint, image_id text, tag_name text)

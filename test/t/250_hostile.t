@@ -41,7 +41,7 @@ sub emulate {
 		$first = 0;
 		psql_ok($db, <<SQL);
 CREATE SERVER ma FOREIGN DATA WRAPPER modelarts_fdw
-  OPTIONS (endpoint '$emu->{base}', project_id '$P', max_retries '1');
+  OPTIONS (endpoint '$emu->{base}', project_id '$P', max_retries '1', use_remote_estimate 'false');
 CREATE USER MAPPING FOR CURRENT_USER SERVER ma;
 CREATE FOREIGN TABLE img (
   data_annotation_id bigint, image_id text, image_name text, url text,
