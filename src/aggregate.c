@@ -159,7 +159,10 @@ static bool tag_matches(const AggSpec *sp, const char *tag);
 static List *compute_groups(const AggSpec *sp, List *stats);
 static int	group_tag_cmp(const ListCell *a, const ListCell *b);
 static List *merge_tag_groups(List *groups);
-static MaJobStats *answer_stats(const cJSON *answer, MaCall *call, int64 job);
+static bool needs_tag_counts(const AggSpec *sp, bool has_rows,
+							 bool has_distinct);
+static MaJobStats *answer_stats(const cJSON *answer, MaCall *call, int64 job,
+								bool tag_counts);
 static void fetch_groups(MaAggState *st);
 
 /*
@@ -282,11 +285,7 @@ ma_add_grouping_paths(PlannerInfo *root, RelOptInfo *input_rel,
 		return;
 
 	/* a tag's count is its rows in a classification job only */
-	needs_class = ai->spec.tag_mode != MA_TAG_UNTAGGED &&
-		(has_rows ||
-		 (has_distinct && (ai->spec.by_tag ||
-						   ai->spec.tag_mode == MA_TAG_EQ ||
-						   ai->spec.tag_mode == MA_TAG_ANY)));
+	needs_class = needs_tag_counts(&ai->spec, has_rows, has_distinct);
 	if (ai->jobs != NIL)
 	{
 		stats = ma_plan_jobs_stats(root, input_rel, ai->jobs, needs_class);
@@ -703,9 +702,31 @@ ma_aggregate_begin(ForeignScanState *node, int eflags)
 		st->conn = ma_get_connection(GetUserMapping(userid, table->serverid));
 }
 
-/* A job's counts from a fresh answer; an incomplete one is an error. */
+/*
+ * Whether a shape answers from the tags' own counts (which are rows only in
+ * a classification job), rather than from the tagged and untagged images.
+ */
+static bool
+needs_tag_counts(const AggSpec *sp, bool has_rows, bool has_distinct)
+{
+	return sp->tag_mode != MA_TAG_UNTAGGED &&
+		(has_rows ||
+		 (has_distinct && (sp->by_tag ||
+						   sp->tag_mode == MA_TAG_EQ ||
+						   sp->tag_mode == MA_TAG_ANY)));
+}
+
+/*
+ * A job's counts from a fresh answer; an incomplete one is an error.
+ *
+ * tag_counts: the plan takes each tag's count for its images, on the
+ * strength of project_type 0 (classification, an inferred meaning).  A tag
+ * counted on more images than the job has tagged ones contradicts that (the
+ * count is then of boxes, or the type means something else): an error that
+ * says so, never counts that are not the rows.
+ */
 static MaJobStats *
-answer_stats(const cJSON *answer, MaCall *call, int64 job)
+answer_stats(const cJSON *answer, MaCall *call, int64 job, bool tag_counts)
 {
 	MaTagStats	stats;
 	MaJobStats *js = palloc0(sizeof(MaJobStats));
@@ -724,6 +745,14 @@ answer_stats(const cJSON *answer, MaCall *call, int64 job)
 	{
 		js->tags[i] = pstrdup(stats.tags[i].tag);
 		js->counts[i] = stats.tags[i].count;
+		if (tag_counts && js->counts[i] > (int64) stats.tagged)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+					 errmsg("tags/stats of labeling job " INT64_FORMAT " counts more \"%s\" than tagged images",
+							job, ma_server_text(stats.tags[i].tag)),
+					 errdetail("The count is " INT64_FORMAT " and the tagged images " INT64_FORMAT ": the job's counts are not of images, so the pushed aggregate cannot be answered from them.",
+							   js->counts[i], (int64) stats.tagged),
+					 errhint("SET modelarts_fdw.enable_aggregate_pushdown = off computes the aggregate from the images.")));
 	}
 	js->tagged = (int64) stats.tagged;
 	js->untagged = (int64) stats.untagged;
@@ -740,6 +769,15 @@ fetch_groups(MaAggState *st)
 	List	   *stats = NIL;
 	ListCell   *lc;
 	ListCell   *lc2;
+	bool		has_rows = false;
+	bool		has_distinct = false;
+	int			i;
+
+	for (i = 0; i < st->nkinds; i++)
+	{
+		has_rows |= st->kinds[i] == AGG_COL_ROWS;
+		has_distinct |= st->kinds[i] == AGG_COL_DISTINCT;
+	}
 
 	if (st->jobs != NIL)
 	{
@@ -764,7 +802,9 @@ fetch_groups(MaAggState *st)
 			CHECK_FOR_INTERRUPTS();
 			stats = lappend(stats,
 							answer_stats(ma_client_wait(client, call), call,
-										 *(int64 *) lfirst(lc)));
+										 *(int64 *) lfirst(lc),
+										 needs_tag_counts(&st->spec, has_rows,
+														  has_distinct)));
 		}
 		/* the groups hold copies: the answers and the client can go */
 		ma_client_destroy(client);

@@ -176,7 +176,8 @@ my $q = "SELECT count(*) FROM %s WHERE data_annotation_id = 282 AND tag_name = '
 # ---- where the backend may connect ----
 my $allowed = "$emu_auth->{base}, $emu_open->{base}";
 psql_ok($db, "ALTER DATABASE tap_perimeter SET modelarts_fdw.allowed_endpoints = '$allowed'");
-my $srv = sub { "CREATE SERVER $_[0] FOREIGN DATA WRAPPER modelarts_fdw OPTIONS (endpoint '$_[1]', project_id '$P'" . ($_[2] // '') . ")" };
+# use_remote_estimate off: the requests counted below are the scans' own
+my $srv = sub { "CREATE SERVER $_[0] FOREIGN DATA WRAPPER modelarts_fdw OPTIONS (endpoint '$_[1]', project_id '$P', use_remote_estimate 'false'" . ($_[2] // '') . ")" };
 
 my $lsz = log_size();
 my $err = psql_fails($db, $srv->('pgport', "http://127.0.0.1:$pgport"), user => $u);
