@@ -36,6 +36,10 @@ PG_CFLAGS = -Wall $(WERROR)
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies: every object depends on the one
+# private header, so that a changed struct never leaves a stale object.
+$(OBJS): src/modelarts_fdw.h
+
 # The emulator and its build are test tools: not part of all or install.
 .PHONY: emulator emulator-clean dist
 emulator:
