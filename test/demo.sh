@@ -25,7 +25,7 @@ fi
 test/install-deps.sh
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-make -s all >/dev/null
+make -s all emulator >/dev/null
 $SUDO make -s install >/dev/null
 
 # a previous demo is replaced

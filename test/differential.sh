@@ -20,7 +20,7 @@
 # It uses the PostgreSQL that PGHOST/PGPORT/PGUSER point at when psql can
 # reach it (test/run-tests.sh's), with modelarts_fdw installed; otherwise it
 # starts a throwaway cluster of its own (test/lib/pg.sh; the extension must
-# be installed: make install).  The emulator must be built (make emulator).
+# be installed: make install).  It builds the emulator (make emulator).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -72,7 +72,7 @@ if ! psql -X -q -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
   own_pg=1
   pg_start "$work/pg" "$(free_port)" >&2 || fail_all "cannot start PostgreSQL"
 fi
-[ -x "$EMULATOR_BIN" ] || fail_all "the emulator is not built ($EMULATOR_BIN): make emulator"
+emulator_build || fail_all "the emulator does not build: make emulator"
 avail=$(psql -X -q -A -t -d postgres -c "SELECT count(*) FROM pg_available_extensions WHERE name = 'modelarts_fdw'" 2>&1)
 [ "$avail" = 1 ] || fail_all "modelarts_fdw is not installed in this PostgreSQL: make install"
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite of modelarts_fdw, from a fresh clone:
-#   installs what is missing (Debian 12), builds and installs the extension
-#   and the emulator, starts the emulator and a throwaway PostgreSQL, runs the
-#   pg_regress suite and the TAP tests, and ends with one line:
-#   "N passed, N failed".
+#   installs what is missing (Debian 12), builds and installs the extension,
+#   builds the emulator (make emulator), starts the emulator and a throwaway
+#   PostgreSQL, runs the pg_regress suite and the TAP tests, and ends with
+#   one line: "N passed, N failed".
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -12,11 +12,15 @@ test/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-make -s all >/dev/null && $SUDO make -s install >/dev/null || {
+# warnings are errors in development and CI (not in a release build)
+export WERROR=-Werror
+make -s all emulator WERROR=-Werror >/dev/null &&
+  $SUDO make -s install WERROR=-Werror >/dev/null || {
   echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 
 . test/lib/pg.sh
 . test/lib/emulator.sh
+. test/lib/regress.sh
 
 work=$(mktemp -d /tmp/modelarts-fdw-test.XXXXXX)
 chmod 755 "$work"
@@ -26,27 +30,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The emulator the regression tests talk to: the sample data, an access log
-# the tests read back, and faults on job IDs that no sample job uses.
-emulator_start --data test/data/sample.json --access-log "$work/access.log" \
-  --fault 500:1@/data-annotations/9500/ \
-  --fault 503:1@/data-annotations/9503/ \
-  --fault 429:1:1@/data-annotations/9429/ \
-  --fault 429:2:1@tag_name=indoor\&per_page=7 \
-  --fault badjson:1@/data-annotations/9601/ \
-  --fault shape:1@/data-annotations/9605/ \
-  --fault truncate:1@/data-annotations/9602/ \
-  --fault close:1@/data-annotations/9603/ \
-  --fault stall:1:5000@/data-annotations/9604/ \
-  || { echo "0 passed, 1 failed"; exit 1; }
-chmod 644 "$work/access.log"
-export MODELARTS_ENDPOINT=$EMULATOR_URL
-export MODELARTS_ACCESS_LOG=$work/access.log
-# the server reads the sample with pg_read_file: give it a copy it can reach
-# whatever the permissions of the checkout
-cp test/data/sample.json "$work/sample.json"
-chmod 644 "$work/sample.json"
-export MODELARTS_SAMPLE=$work/sample.json
+# The emulator the regression tests talk to (test/lib/regress.sh), and the
+# MODELARTS_* variables they read.
+regress_emulator_start "$work" || { echo "0 passed, 1 failed"; exit 1; }
 
 pg_start "$work/pg" "$(free_port)" || { echo "0 passed, 1 failed"; exit 1; }
 

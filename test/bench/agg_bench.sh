@@ -7,7 +7,8 @@
 # says so when the two answers differ).
 #
 # Run (as root: the throwaway cluster then belongs to "postgres"; the project
-# must be built and installed, e.g. make -s all && make -s install):
+# must be built and installed, e.g. make -s && make -s install; the script
+# builds the emulator itself, make emulator):
 #   test/bench/agg_bench.sh [NAME=VALUE...]
 # where NAME is one of (also read from the environment; arguments win):
 #   SIZES="100000"        images in the job
@@ -50,6 +51,7 @@ done
 
 . test/lib/pg.sh
 . test/lib/emulator.sh
+emulator_build || exit 1
 work=$(mktemp -d /tmp/modelarts-agg-bench.XXXXXX)
 chmod 755 "$work"
 export TMPDIR=$work   # emulator_start's directories go with it

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Benchmark the ModelArts emulator (builds nothing: run `make -C test/emulator` first).
+# Benchmark the ModelArts emulator (built first: make emulator).
 #
 #   test/bench/emulator_bench.sh [DURATION_SECONDS]
 #
@@ -24,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-[ -x "$emu" ] || { echo "build the emulator first: make -C test/emulator" >&2; exit 1; }
+make -s -C "$top" emulator WERROR="${WERROR-}" >/dev/null || { echo "the emulator does not build: make emulator" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk is not installed" >&2; exit 1; }
 
 # start_emu SPEC: start the emulator on a free port, set $pid and $port

@@ -6,7 +6,8 @@
 # prints figures and asserts nothing.
 #
 # Run (as root: the throwaway cluster then belongs to "postgres"; the project
-# must be built and installed, e.g. make -s all && make -s install):
+# must be built and installed, e.g. make -s && make -s install; the script
+# builds the emulator itself, make emulator):
 #   test/bench/fdw_bench.sh [NAME=VALUE...]
 # where NAME is one of these (also read from the environment; arguments win):
 #   SIZES="10000 100000 1000000"  images in the job (one job per size)
@@ -100,6 +101,7 @@ done
 
 . test/lib/pg.sh
 . test/lib/emulator.sh
+emulator_build || exit 1
 work=$(mktemp -d /tmp/modelarts-fdw-bench.XXXXXX)
 chmod 755 "$work"
 export TMPDIR=$work   # emulator_start's directories go with it

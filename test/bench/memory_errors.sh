@@ -7,12 +7,14 @@
 # error path shows as growth between the two figures.
 # Retries are off (max_retries 0): each error comes at once, and 2,000
 # rounds take seconds, not the back-off of every retried failure.
-# Run: test/bench/memory_errors.sh   (needs the project built and installed)
+# Run: test/bench/memory_errors.sh   (needs the extension built and installed;
+# it builds the emulator, make emulator)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 . test/lib/pg.sh
 . test/lib/emulator.sh
+emulator_build
 work=$(mktemp -d /tmp/modelarts-mem.XXXXXX)
 chmod 755 "$work"
 trap 'emulator_stop; pg_stop "$work/pg"; rm -rf "$work"' EXIT

@@ -9,12 +9,13 @@
 # valgrind reported from outside PostgreSQL's own known noise (the WAL
 # writer's padding bytes).  A check to run by hand, not a test: it takes a
 # minute or two.
-# Run: test/bench/valgrind.sh   (as root; needs valgrind and the project
-# built and installed)
+# Run: test/bench/valgrind.sh   (as root; needs valgrind and the extension
+# built and installed; it builds the emulator, make emulator)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 . test/lib/emulator.sh
+emulator_build
 work=$(mktemp -d /tmp/modelarts-vg.XXXXXX)
 chmod 755 "$work"
 [ "$(id -u)" -eq 0 ] && chown postgres "$work"

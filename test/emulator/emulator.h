@@ -220,6 +220,8 @@ typedef struct Config
 	bool		modern_codes;	/* missing job 400 ModelArts.4338, 429
 								 * ModelArts.4395 */
 	bool		all_includes_unlabeled; /* v2 __ALL__: unlabeled samples too */
+	bool		stats_count_boxes;	/* v1 tags/stats count: a detection
+									 * job's boxes */
 } Config;
 
 extern Config cfg;

@@ -27,6 +27,8 @@
  *                        unlabeled ones too (the contract: labeled only)
  *   modern-codes         a missing job is 400 ModelArts.4338, the 429 fault
  *                        ModelArts.4395
+ *   stats-count-boxes    tags/stats' per-tag "count" counts a detection
+ *                        job's boxes, not the images carrying the tag
  * The older flags (--count, --listing-base, --past-end) stay, and so does
  * one misbehaving server (--ignore-page).  --fault adds failures and hostile
  * answers (see server.c).  usage() below is the reference for every flag;
@@ -97,7 +99,9 @@ usage(FILE *f)
 			"                        as APIG.0301, an expired token APIG.0307, with request_id),\n"
 			"                        modern-codes (a missing job 400 ModelArts.4338, the 429\n"
 			"                        fault ModelArts.4395), all-includes-unlabeled (v2's\n"
-			"                        sample_state=__ALL__ answers unlabeled samples too)\n"
+			"                        sample_state=__ALL__ answers unlabeled samples too),\n"
+			"                        stats-count-boxes (tags/stats counts a detection job's\n"
+			"                        boxes per tag, not its images)\n"
 			"  The same one at a time (the contract's default first):\n"
 			"  --count total|absent|page   image_count and job_total_count: the\n"
 			"                        filter's total, left out, or the items on this page\n"
@@ -128,7 +132,7 @@ int_arg(const char *opt, const char *s, long min, long max, long *out)
 static const char *const variant_names[] = {
 	"no-totals", "page-totals", "listing-offset-0", "repeat-past-end",
 	"size-detection-only", "string-fields", "gateway-errors", "modern-codes",
-	"all-includes-unlabeled", NULL
+	"all-includes-unlabeled", "stats-count-boxes", NULL
 };
 
 /*
@@ -185,6 +189,8 @@ variant_arg(const char *arg, const char **count_variant)
 			cfg.gateway_errors = true;
 		else if (strcmp(name, "all-includes-unlabeled") == 0)
 			cfg.all_includes_unlabeled = true;
+		else if (strcmp(name, "stats-count-boxes") == 0)
+			cfg.stats_count_boxes = true;
 		else
 			cfg.modern_codes = true;
 	}

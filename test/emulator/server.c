@@ -762,7 +762,10 @@ ep_tags(struct MHD_Connection *conn, Req *r, const Route *rt, bool with_stats)
 				buf_putc(&b, ',');
 			buf_puts(&b, "{\"tag\":");
 			json_str(&b, job->tags[i].name);
-			buf_printf(&b, ",\"count\":%u}", job->tags[i].count);
+			/* images carrying the tag (the default), or its boxes */
+			buf_printf(&b, ",\"count\":%u}",
+					   cfg.stats_count_boxes && job->type == 1 ?
+					   job->tags[i].instances : job->tags[i].count);
 		}
 		buf_printf(&b, "],\"tags_stat\":[{\"has_tag\":true,\"count\":%u},"
 				   "{\"has_tag\":false,\"count\":%u}]}",

@@ -5,6 +5,9 @@
 #   curl "$EMULATOR_URL/v1/$EMULATOR_PROJECT/annotation-jobs"
 #   emulator_stop
 #
+# emulator_build builds it (make emulator, quiet; its output on failure),
+# with WERROR from the environment (the test scripts set -Werror).
+#
 # emulator_start runs test/emulator/modelarts-emulator on a free port
 # (--port 0), waits for it to print the port, and sets EMULATOR_PID,
 # EMULATOR_PORT, EMULATOR_URL (http://127.0.0.1:PORT) and EMULATOR_LOG (its
@@ -14,6 +17,14 @@
 EMULATOR_TOP=${EMULATOR_TOP:-$(cd "$(dirname "${BASH_SOURCE:-$0}")/../.." 2>/dev/null && pwd)}
 EMULATOR_BIN=${EMULATOR_BIN:-$EMULATOR_TOP/test/emulator/modelarts-emulator}
 EMULATOR_PROJECT=0f1e2d3c4b5a69788796a5b4c3d2e1f0
+
+emulator_build() {
+	_emu_out=$(make -s -C "$EMULATOR_TOP" emulator WERROR="${WERROR-}" 2>&1) || {
+		printf '%s\n' "$_emu_out" >&2
+		echo "emulator_build: the emulator does not build (make emulator)" >&2
+		return 1
+	}
+}
 
 emulator_start() {
 	_emu_dir=$(mktemp -d "${TMPDIR:-/tmp}/emulator.XXXXXX") || return 1

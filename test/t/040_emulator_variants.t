@@ -411,8 +411,8 @@ for my $bad ([ [ '--count', 'some' ], '--count: expected total, absent or page, 
 	[ [ '--listing-base', '2' ], '--listing-base: expected 1 or 0, got "2"' ],
 	[ [ '--listing-base', '01' ], '--listing-base: expected 1 or 0, got "01"' ],
 	[ [ '--past-end', 'loop' ], '--past-end: expected empty or repeat, got "loop"' ],
-	[ [ '--variant', 'offset-0' ], '--variant: unknown variant "offset-0" (valid: no-totals, page-totals, listing-offset-0, repeat-past-end, size-detection-only, string-fields, gateway-errors, modern-codes, all-includes-unlabeled)' ],
-	[ [ '--variant', 'string-fields,Modern-Codes' ], '--variant: unknown variant "Modern-Codes" (valid: no-totals, page-totals, listing-offset-0, repeat-past-end, size-detection-only, string-fields, gateway-errors, modern-codes, all-includes-unlabeled)' ],
+	[ [ '--variant', 'offset-0' ], '--variant: unknown variant "offset-0" (valid: no-totals, page-totals, listing-offset-0, repeat-past-end, size-detection-only, string-fields, gateway-errors, modern-codes, all-includes-unlabeled, stats-count-boxes)' ],
+	[ [ '--variant', 'string-fields,Modern-Codes' ], '--variant: unknown variant "Modern-Codes" (valid: no-totals, page-totals, listing-offset-0, repeat-past-end, size-detection-only, string-fields, gateway-errors, modern-codes, all-includes-unlabeled, stats-count-boxes)' ],
 	[ [ '--variant', 'no-totals', '--variant', 'page-totals' ], '--variant: no-totals and page-totals exclude each other' ],
 	[ [ '--variant', ',' ], '--variant: expected a variant name, got ","' ],
 	[ [ '--variant', '' ], '--variant: expected a variant name, got ""' ]) {
@@ -429,7 +429,7 @@ for my $bad ([ [ '--count', 'some' ], '--count: expected total, absent or page, 
 	  for 'count total|absent|page', 'listing-base 1|0', 'past-end empty|repeat', 'ignore-page',
 	  'variant NAME[,NAME...]';
 	my @names = qw(no-totals page-totals listing-offset-0 repeat-past-end size-detection-only
-	  string-fields gateway-errors modern-codes all-includes-unlabeled);
+	  string-fields gateway-errors modern-codes all-includes-unlabeled stats-count-boxes);
 	is_deeply([ grep { $help !~ /\b\Q$_\E\b/ } @names ], [], '--help: names every variant');
 	is_deeply([ grep { $help !~ /\b\Q$_\E\b/ } qw(uglymsg shortlen badutf8 nul nulraw tagstype sizetype shortpage) ],
 		[], '--help: names every new fault kind');
@@ -438,6 +438,36 @@ for my $bad ([ [ '--count', 'some' ], '--count: expected total, absent or page, 
 	my $src = do { local $/; <$fh> };
 	my ($head) = $src =~ m{\A(/\*.*?\*/)}s;
 	is_deeply([ grep { $head !~ /\b\Q$_\E\b/ } @names ], [], 'main.c\'s header comment names every variant');
+}
+
+# stats-count-boxes: a detection job's per-tag count is its boxes, a
+# classification job's still its images; tags_stat counts images either way
+{
+	my $def = start_emu('--data', sample_file());
+	my $emu = start_emu('--data', sample_file(), '--variant', 'stats-count-boxes');
+	my $sample = load_sample();
+	for my $job (@{ $sample->{jobs} }) {
+		my $id = $job->{project_id};
+		my (%images, %boxes, $tagged);
+		for my $img (@{ $job->{images} }) {
+			my %seen;
+			for my $t (@{ $img->{tags} || [] }) {
+				my $name = ref $t ? $t->{tag} : $t;
+				$boxes{$name}++;
+				$images{$name}++ unless $seen{$name}++;
+			}
+			$tagged++ if %seen;
+		}
+		my ($st, $d) = get_json("$emu->{base}/v1/$P/data-annotations/$id/tags/stats");
+		my ($st0, $d0) = get_json("$def->{base}/v1/$P/data-annotations/$id/tags/stats");
+		my %got = map { $_->{tag} => $_->{count} } @{ $d->{tag_count} };
+		my %got0 = map { $_->{tag} => $_->{count} } @{ $d0->{tag_count} };
+		my $want = ($job->{project_type} // 0) == 1 ? \%boxes : \%images;
+		is_deeply(\%got, $want, "stats-count-boxes: job $id counts " . ($want == \%boxes ? 'boxes' : 'images'));
+		is_deeply(\%got0, \%images, "default: job $id counts images");
+		is_deeply($d->{tags_stat}, $d0->{tags_stat}, "stats-count-boxes: job $id tags_stat unchanged");
+	}
+	stop_emu($_) for $def, $emu;
 }
 
 done_testing();
