@@ -1,4 +1,4 @@
-# modelarts_fdw: PostgreSQL foreign data wrapper for the ModelArts v1 labeling API
+# modelarts_fdw: PostgreSQL foreign data wrapper for the ModelArts labeling APIs (v1 labeling jobs, v2 datasets)
 #
 #   make && make install    the extension alone (PostgreSQL's server headers,
 #                           libcurl, cJSON, OpenSSL)
