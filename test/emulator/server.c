@@ -417,11 +417,16 @@ answer(struct MHD_Connection *conn, Req *r, unsigned int status,
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
 	if (hname)
 		MHD_add_response_header(resp, hname, hvalue);
-	ret = MHD_queue_response(conn, status, resp);
-	MHD_destroy_response(resp);
+	/*
+	 * Logged before the answer is queued: MHD may send it at once, and a
+	 * client that reads the log as soon as it has its answer (the
+	 * regression tests do) must find the line there.
+	 */
 	if (status >= 400)
 		__atomic_add_fetch(&stats[ST_ERRORS], 1, __ATOMIC_RELAXED);
 	log_request(r, (int) status, logged);
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
 	return ret;
 }
 
