@@ -44,6 +44,7 @@
 #include "postgres.h"
 
 #include <errno.h>
+#include <math.h>
 
 #include <curl/curl.h>
 #include <cjson/cJSON.h>
@@ -1383,6 +1384,25 @@ ma_malformed_answer(MaCall *call, const char *what)
 			 errmsg("malformed answer from ModelArts: %s", what),
 			 errcontext("remote request: GET %s%s%s", call->path,
 						call->query[0] ? "?" : "", call->query)));
+}
+
+/*
+ * A whole JSON number from 0 to 2^53 (a double holds every such integer
+ * exactly), as an int64: a job ID, a count.  false for anything else (1.5,
+ * 1e300, a string), rather than a value made by an undefined cast.
+ */
+bool
+ma_json_whole_number(const cJSON *item, int64 *value)
+{
+	double		d;
+
+	if (!cJSON_IsNumber(item))
+		return false;
+	d = item->valuedouble;
+	if (!(d >= 0 && d <= 9007199254740992.0) || d != floor(d))
+		return false;
+	*value = (int64) d;
+	return true;
 }
 
 /* Error context: the request, relative to the endpoint; never credentials. */

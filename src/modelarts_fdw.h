@@ -638,6 +638,7 @@ extern void ma_sleep_ms(int ms);
 extern char *ma_server_text(const char *s);
 extern List *ma_request_secrets(MaHttpRequest *req);
 extern void ma_malformed_answer(MaCall *call, const char *what) pg_attribute_noreturn();
+extern bool ma_json_whole_number(const struct cJSON *item, int64 *value);
 
 extern void ma_json_init(void);
 extern struct cJSON *ma_json_parse(const char *text, int len, MemoryContext cxt,

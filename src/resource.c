@@ -34,8 +34,6 @@
  */
 #include "postgres.h"
 
-#include <math.h>
-
 #include <cjson/cJSON.h>
 
 #include "commands/explain.h"
@@ -114,7 +112,6 @@ typedef struct MaJobScan
 } MaJobScan;
 
 static bool key_in(const char *key, const char *const *keys);
-static bool json_job_id(const cJSON *item, int64 *job_id);
 static void jobs_start(MaScan *scan, const MaPlanInput *in);
 static bool jobs_next(MaScan *scan, MaRowSource *src);
 static void jobs_explain(MaScan *scan, const MaPlanInput *in,
@@ -241,25 +238,6 @@ ma_job_lister_init(MaJobLister *lister, MaClient *client,
 }
 
 /*
- * A job ID from JSON: a whole number from 0 to 2^53 (a double holds every
- * such integer exactly); anything else (1.5, 1e300, a string) is not one,
- * rather than a job ID made by an undefined cast.
- */
-static bool
-json_job_id(const cJSON *item, int64 *job_id)
-{
-	double		d;
-
-	if (!cJSON_IsNumber(item))
-		return false;
-	d = item->valuedouble;
-	if (!(d >= 0 && d <= 9007199254740992.0) || d != floor(d))
-		return false;
-	*job_id = (int64) d;
-	return true;
-}
-
-/*
  * An item's ID, of the list's kind: in *job_id or *string_id (pointing into
  * the item).  false if it has none.
  */
@@ -276,7 +254,8 @@ list_item_id(const MaListKind *kind, const cJSON *item, int64 *job_id,
 		*string_id = id->valuestring;
 		return true;
 	}
-	return json_job_id(id, job_id);
+	/* a job ID: a whole number from 0 to 2^53 (ma_json_whole_number) */
+	return ma_json_whole_number(id, job_id);
 }
 
 /* Was the item listed already? */
