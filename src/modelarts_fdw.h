@@ -340,6 +340,10 @@ extern void ma_append_job_request(StringInfo path, StringInfo query,
 extern void ma_append_jobs_request(StringInfo path, StringInfo query,
 								   const char *project_id, int64 page,
 								   int page_size);
+extern void ma_append_list_request(StringInfo path, StringInfo query,
+								   const char *version, const char *project_id,
+								   const char *collection, int64 page,
+								   int page_size);
 extern void ma_explain_request_plan(const MaRequestPlan *plan,
 									const char *project_id, List *before,
 									struct ExplainState *es);

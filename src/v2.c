@@ -154,12 +154,8 @@ static void
 append_datasets_request(StringInfo path, StringInfo query,
 						const char *project_id, int64 page, int page_size)
 {
-	appendStringInfoString(path, "/v2/");
-	ma_append_encoded(path, project_id);
-	appendStringInfoString(path, "/datasets");
-	appendStringInfo(query,
-					 "offset=" INT64_FORMAT "&limit=%d&sort_by=create_time&order=asc",
-					 page, page_size);
+	ma_append_list_request(path, query, "v2", project_id, "datasets", page,
+						   page_size);
 }
 
 /*
