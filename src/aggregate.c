@@ -164,6 +164,8 @@ static bool needs_tag_counts(const AggSpec *sp, bool has_rows,
 static MaJobStats *answer_stats(const cJSON *answer, MaCall *call, int64 job,
 								bool tag_counts);
 static void fetch_groups(MaAggState *st);
+static void stats_request(MaAggState *st, int64 job_id, StringInfo path,
+						  StringInfo query);
 
 /*
  * The grouped path, if the shape can be answered exactly from tags/stats
@@ -789,14 +791,10 @@ fetch_groups(MaAggState *st)
 								  st->cxt);
 		foreach(lc, st->jobs)
 		{
-			char		job[32];
 			StringInfoData path;
 			StringInfoData query;
 
-			snprintf(job, sizeof(job), INT64_FORMAT, *(int64 *) lfirst(lc));
-			initStringInfo(&path);
-			initStringInfo(&query);
-			ma_append_job_request(&path, &query, st->project_id, job, true);
+			stats_request(st, *(int64 *) lfirst(lc), &path, &query);
 			calls = lappend(calls, ma_client_call(client, path.data, query.data, -1));
 		}
 		forboth(lc, st->jobs, lc2, calls)
@@ -893,6 +891,18 @@ ma_aggregate_end(ForeignScanState *node)
 		st->cxt = NULL;
 }
 
+/* The tags/stats call of a job (sent, and shown by EXPLAIN VERBOSE). */
+static void
+stats_request(MaAggState *st, int64 job_id, StringInfo path, StringInfo query)
+{
+	char		job[32];
+
+	snprintf(job, sizeof(job), INT64_FORMAT, job_id);
+	initStringInfo(path);
+	initStringInfo(query);
+	ma_append_job_request(path, query, st->project_id, job, true);
+}
+
 /*
  * EXPLAIN: the relation aggregated, and (VERBOSE) one tags/stats call per
  * job; ANALYZE adds what was sent.
@@ -912,14 +922,10 @@ ma_aggregate_explain(ForeignScanState *node, ExplainState *es)
 	{
 		foreach(lc, st->jobs)
 		{
-			char		job[32];
 			StringInfoData path;
 			StringInfoData query;
 
-			snprintf(job, sizeof(job), INT64_FORMAT, *(int64 *) lfirst(lc));
-			initStringInfo(&path);
-			initStringInfo(&query);
-			ma_append_job_request(&path, &query, st->project_id, job, true);
+			stats_request(st, *(int64 *) lfirst(lc), &path, &query);
 			requests = lappend(requests, psprintf("GET %s", path.data));
 		}
 		ma_explain_requests(requests, NULL, es);

@@ -44,6 +44,7 @@
 #include "postgres.h"
 
 #include <errno.h>
+#include <math.h>
 
 #include <curl/curl.h>
 #include <cjson/cJSON.h>
@@ -103,6 +104,8 @@ static cJSON *parse_answer(MaClient *client, MaCall *call,
 						   MaCallFailure *failure);
 static void report_failure(MaClient *client, MaCall *call) pg_attribute_noreturn();
 static void report_transport_error(MaClient *client, MaCall *call) pg_attribute_noreturn();
+static void could_not_connect(const char *base, CURLcode rc, const char *note,
+							  const char *errbuf) pg_attribute_noreturn();
 static void report_api_error(MaClient *client, MaCall *call) pg_attribute_noreturn();
 static char *error_code(MaHttpRequest *req, char **error_msg);
 static bool status_is_missing_job(long status, const char *code);
@@ -821,6 +824,23 @@ report_failure(MaClient *client, MaCall *call)
 }
 
 /*
+ * "could not connect" with libcurl's description of "rc" (and its error
+ * buffer, "errbuf", in the detail): the transport error of the failures to
+ * reach the endpoint that have no message of their own.
+ */
+static void
+could_not_connect(const char *base, CURLcode rc, const char *note,
+				  const char *errbuf)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+			 errmsg("could not connect to ModelArts endpoint \"%s\": %s%s",
+					base, curl_easy_strerror(rc), note),
+			 errbuf[0] ? errdetail("%s.", errbuf) : 0));
+	pg_unreachable();
+}
+
+/*
  * The error of a call that got no complete answer.
  *
  * Failures to reach the endpoint get ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION,
@@ -889,11 +909,7 @@ report_transport_error(MaClient *client, MaCall *call)
 						 errmsg("could not connect to ModelArts endpoint \"%s\": connection refused%s",
 								base, note),
 						 errbuf[0] ? errdetail("%s.", errbuf) : 0));
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-					 errmsg("could not connect to ModelArts endpoint \"%s\": %s%s",
-							base, curl_easy_strerror(rc), note),
-					 errbuf[0] ? errdetail("%s.", errbuf) : 0));
+			could_not_connect(base, rc, note, errbuf);
 			break;
 
 		case CURLE_UNSUPPORTED_PROTOCOL:
@@ -910,11 +926,7 @@ report_transport_error(MaClient *client, MaCall *call)
 								base, note),
 						 errdetail("Something listens at that address, but not an HTTP server."),
 						 errhint("Check the server option endpoint.")));
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-					 errmsg("could not connect to ModelArts endpoint \"%s\": %s%s",
-							base, curl_easy_strerror(rc), note),
-					 errbuf[0] ? errdetail("%s.", errbuf) : 0));
+			could_not_connect(base, rc, note, errbuf);
 			break;
 
 		case CURLE_GOT_NOTHING:
@@ -935,11 +947,7 @@ report_transport_error(MaClient *client, MaCall *call)
 		case CURLE_SSL_CACERT_BADFILE:
 		case CURLE_SSL_ISSUER_ERROR:
 		case CURLE_SSL_CRL_BADFILE:
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-					 errmsg("could not connect to ModelArts endpoint \"%s\": %s%s",
-							base, curl_easy_strerror(rc), note),
-					 errbuf[0] ? errdetail("%s.", errbuf) : 0));
+			could_not_connect(base, rc, note, errbuf);
 			break;
 
 		default:
@@ -1383,6 +1391,25 @@ ma_malformed_answer(MaCall *call, const char *what)
 			 errmsg("malformed answer from ModelArts: %s", what),
 			 errcontext("remote request: GET %s%s%s", call->path,
 						call->query[0] ? "?" : "", call->query)));
+}
+
+/*
+ * A whole JSON number from 0 to 2^53 (a double holds every such integer
+ * exactly), as an int64: a job ID, a count.  false for anything else (1.5,
+ * 1e300, a string), rather than a value made by an undefined cast.
+ */
+bool
+ma_json_whole_number(const cJSON *item, int64 *value)
+{
+	double		d;
+
+	if (!cJSON_IsNumber(item))
+		return false;
+	d = item->valuedouble;
+	if (!(d >= 0 && d <= 9007199254740992.0) || d != floor(d))
+		return false;
+	*value = (int64) d;
+	return true;
 }
 
 /* Error context: the request, relative to the endpoint; never credentials. */

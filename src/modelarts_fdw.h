@@ -340,6 +340,10 @@ extern void ma_append_job_request(StringInfo path, StringInfo query,
 extern void ma_append_jobs_request(StringInfo path, StringInfo query,
 								   const char *project_id, int64 page,
 								   int page_size);
+extern void ma_append_list_request(StringInfo path, StringInfo query,
+								   const char *version, const char *project_id,
+								   const char *collection, int64 page,
+								   int page_size);
 extern void ma_explain_request_plan(const MaRequestPlan *plan,
 									const char *project_id, List *before,
 									struct ExplainState *es);
@@ -638,6 +642,7 @@ extern void ma_sleep_ms(int ms);
 extern char *ma_server_text(const char *s);
 extern List *ma_request_secrets(MaHttpRequest *req);
 extern void ma_malformed_answer(MaCall *call, const char *what) pg_attribute_noreturn();
+extern bool ma_json_whole_number(const struct cJSON *item, int64 *value);
 
 extern void ma_json_init(void);
 extern struct cJSON *ma_json_parse(const char *text, int len, MemoryContext cxt,
@@ -653,9 +658,38 @@ extern char *ma_aksk_signature(const char *secret_key, const char *method,
 							   const char *host, const char *path,
 							   const char *query, const char *sdk_date);
 
-/* The annotation-jobs listing, page by page; see resource.c. */
-typedef struct MaJobLister
+/*
+ * A paged list of a service's items (v1's annotation-jobs listing, v2's
+ * dataset list), read page by page; see resource.c.  MaListKind says what
+ * differs between the lists, MaLister is one reading of one.
+ */
+typedef struct MaListKind
 {
+	const char *array_key;		/* the page's array of items: "jobs" */
+	const char *id_key;			/* an item's ID: "dls_prj_id" */
+	bool		string_ids;		/* IDs are non-empty strings, else job IDs */
+	const char *bad_id;			/* what a malformed answer without one says */
+	void		(*append_request) (StringInfo path, StringInfo query,
+								   const char *project_id, int64 page,
+								   int page_size);
+	/*
+	 * true: the offset's base is unknown (v1): offset 0 first, a 400 there
+	 * tolerated and remembered with the connection, a short page ends the
+	 * list from offset 1, a page of nothing new from offset 2; false: pages
+	 * from 0, a short page or one of nothing new ends the list.
+	 */
+	bool		probe_base;
+	const char *list_name;		/* for the repeated-page error: the list */
+	const char *items_name;		/* ... and its items ("jobs") */
+	const char *total_key;		/* the count the repeated-page error checks,
+								 * or NULL: no such error */
+	bool		copy_items;		/* return malloc'd copies, else items of the
+								 * current page (valid until the next call) */
+} MaListKind;
+
+typedef struct MaLister
+{
+	const MaListKind *kind;
 	MaClient   *client;
 	const char *project_id;
 	int			page_size;
@@ -663,12 +697,14 @@ typedef struct MaJobLister
 	bool		done;
 	MemoryContext page_cxt;		/* the current page's tree */
 	struct cJSON *json;			/* the current page */
-	struct cJSON *next_item;	/* the next job on it */
-	int64	   *listed_ids;		/* the jobs returned so far */
+	struct cJSON *next_item;	/* the next item on it */
+	int64	   *listed_ids;		/* the items returned so far: job IDs */
+	char	  **listed_names;	/* ... or string IDs (in the client's cxt) */
 	int			nlisted;
 	int			maxlisted;
-	int64		listed;
-} MaJobLister;
+} MaLister;
+
+typedef MaLister MaJobLister;
 
 /*
  * A scan of any resource, as the callbacks see it: start (again) with the
@@ -710,23 +746,17 @@ extern void ma_missing_job(MaScan *scan, int64 job_id);
 extern void ma_job_lister_init(MaJobLister *lister, MaClient *client,
 							   const char *project_id, int page_size);
 extern struct cJSON *ma_job_lister_next(MaJobLister *lister, int64 *job_id);
+extern void ma_lister_init(MaLister *lister, const MaListKind *kind,
+						   MaClient *client, const char *project_id,
+						   int page_size);
+extern struct cJSON *ma_lister_next(MaLister *lister, int64 *job_id,
+									const char **string_id);
 extern List *ma_plan_jobs(const MaPlanInput *in);
 
 /* in v2.c */
 
-/* The v2 dataset list, page by page; see v2.c. */
-typedef struct MaDatasetLister
-{
-	MaClient   *client;
-	const char *project_id;
-	int			page_size;
-	int64		page;			/* the next page index to ask for (from 0) */
-	bool		done;
-	MemoryContext page_cxt;		/* the current page's tree */
-	struct cJSON *json;
-	struct cJSON *next_item;
-	List	   *listed;			/* dataset IDs returned so far (C strings) */
-} MaDatasetLister;
+/* The v2 dataset list (a MaLister); see v2.c. */
+typedef MaLister MaDatasetLister;
 
 extern const MaAnswerShape ma_samples_shape;
 extern void ma_dataset_lister_init(MaDatasetLister *lister, MaClient *client,

@@ -528,17 +528,31 @@ ma_append_job_request(StringInfo path, StringInfo query,
 		appendStringInfoString(query, "per_page=1&page=1");
 }
 
+/*
+ * Append the path and query of one page of a list of the project's
+ * "collection" under API "version" ("v1"): "page" as the offset, oldest
+ * first.
+ */
+void
+ma_append_list_request(StringInfo path, StringInfo query,
+					   const char *version, const char *project_id,
+					   const char *collection, int64 page, int page_size)
+{
+	appendStringInfo(path, "/%s/", version);
+	ma_append_encoded(path, project_id);
+	appendStringInfo(path, "/%s", collection);
+	appendStringInfo(query,
+					 "offset=" INT64_FORMAT "&limit=%d&sort_by=create_time&order=asc",
+					 page, page_size);
+}
+
 /* Append the path and query of one page of the annotation-jobs listing. */
 void
 ma_append_jobs_request(StringInfo path, StringInfo query,
 					   const char *project_id, int64 page, int page_size)
 {
-	appendStringInfoString(path, "/v1/");
-	ma_append_encoded(path, project_id);
-	appendStringInfoString(path, "/annotation-jobs");
-	appendStringInfo(query,
-					 "offset=" INT64_FORMAT "&limit=%d&sort_by=create_time&order=asc",
-					 page, page_size);
+	ma_append_list_request(path, query, "v1", project_id, "annotation-jobs",
+						   page, page_size);
 }
 
 /*

@@ -15,7 +15,8 @@
  * converts them like any other object: the versions are the service's own
  * objects, the projects and tags rows are built here.
  *
- * The listing (MaJobLister, also used by IMPORT FOREIGN SCHEMA) reads
+ * The listing (MaJobLister, also used by IMPORT FOREIGN SCHEMA; a MaLister,
+ * the paged-list reader v2's dataset list shares) reads
  * annotation-jobs page by page and ends on a short or empty page.  Its
  * "offset" has no documented base: the listing asks for offset 0 first (a
  * 400 there is the answer of a listing counting from 1, and skipped), then
@@ -32,8 +33,6 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
-
-#include <math.h>
 
 #include <cjson/cJSON.h>
 
@@ -113,8 +112,6 @@ typedef struct MaJobScan
 } MaJobScan;
 
 static bool key_in(const char *key, const char *const *keys);
-static bool job_listed(MaJobLister *lister, int64 job_id);
-static bool json_job_id(const cJSON *item, int64 *job_id);
 static void jobs_start(MaScan *scan, const MaPlanInput *in);
 static bool jobs_next(MaScan *scan, MaRowSource *src);
 static void jobs_explain(MaScan *scan, const MaPlanInput *in,
@@ -195,78 +192,137 @@ key_in(const char *key, const char *const *keys)
 	return false;
 }
 
+/* The annotation-jobs listing: offsets of unknown base, malloc'd copies. */
+static const MaListKind job_list_kind = {
+	.array_key = "jobs",
+	.id_key = "dls_prj_id",
+	.string_ids = false,
+	.bad_id = "a job of \"annotation-jobs\" has no \"dls_prj_id\" that is a job ID (a whole number from 0 to 2^53)",
+	.append_request = ma_append_jobs_request,
+	.probe_base = true,
+	.list_name = "annotation-jobs",
+	.items_name = "jobs",
+	.total_key = "job_total_count",
+	.copy_items = true
+};
+
 /*
- * Start reading the annotation-jobs listing through "client".  The lister's
+ * Start reading a paged list of "kind" through "client".  The lister's
  * pages live in a child of the client's context, each reset when the next
  * one comes, all gone with the client.
  */
 void
-ma_job_lister_init(MaJobLister *lister, MaClient *client,
-				   const char *project_id, int page_size)
+ma_lister_init(MaLister *lister, const MaListKind *kind, MaClient *client,
+			   const char *project_id, int page_size)
 {
 	memset(lister, 0, sizeof(*lister));
+	lister->kind = kind;
 	lister->client = client;
 	lister->project_id = project_id;
 	lister->page_size = page_size;
 	lister->page = -1;			/* the first asked for is offset 0 */
 	/* ... unless this connection's listing was seen to count from 1 */
-	if (client->conn && client->conn->listing_base == 1)
+	if (kind->probe_base && client->conn && client->conn->listing_base == 1)
 		lister->page = 0;
 	lister->page_cxt = AllocSetContextCreate(client->cxt,
-											 "modelarts_fdw listing page",
+											 "modelarts_fdw list page",
 											 ALLOCSET_SMALL_SIZES);
 }
 
-/*
- * A job ID from JSON: a whole number from 0 to 2^53 (a double holds every
- * such integer exactly); anything else (1.5, 1e300, a string) is not one,
- * rather than a job ID made by an undefined cast.
- */
-static bool
-json_job_id(const cJSON *item, int64 *job_id)
+/* Start reading the annotation-jobs listing through "client". */
+void
+ma_job_lister_init(MaJobLister *lister, MaClient *client,
+				   const char *project_id, int page_size)
 {
-	double		d;
-
-	if (!cJSON_IsNumber(item))
-		return false;
-	d = item->valuedouble;
-	if (!(d >= 0 && d <= 9007199254740992.0) || d != floor(d))
-		return false;
-	*job_id = (int64) d;
-	return true;
+	ma_lister_init(lister, &job_list_kind, client, project_id, page_size);
 }
 
-/* Was the job listed already? */
+/*
+ * An item's ID, of the list's kind: in *job_id or *string_id (pointing into
+ * the item).  false if it has none.
+ */
 static bool
-job_listed(MaJobLister *lister, int64 job_id)
+list_item_id(const MaListKind *kind, const cJSON *item, int64 *job_id,
+			 const char **string_id)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, kind->id_key);
+
+	if (kind->string_ids)
+	{
+		if (!cJSON_IsString(id) || id->valuestring[0] == '\0')
+			return false;
+		*string_id = id->valuestring;
+		return true;
+	}
+	/* a job ID: a whole number from 0 to 2^53 (ma_json_whole_number) */
+	return ma_json_whole_number(id, job_id);
+}
+
+/* Was the item listed already? */
+static bool
+item_listed(MaLister *lister, int64 job_id, const char *string_id)
 {
 	int			i;
 
 	for (i = 0; i < lister->nlisted; i++)
 	{
-		if (lister->listed_ids[i] == job_id)
+		if (lister->kind->string_ids ?
+			strcmp(lister->listed_names[i], string_id) == 0 :
+			lister->listed_ids[i] == job_id)
 			return true;
 	}
 	return false;
 }
 
+/* Remember an item as listed. */
+static void
+add_listed(MaLister *lister, int64 job_id, const char *string_id)
+{
+	if (lister->nlisted == lister->maxlisted)
+	{
+		int			old = lister->maxlisted;
+
+		lister->maxlisted = Max(64, old * 2);
+		if (lister->kind->string_ids)
+			lister->listed_names = old ?
+				repalloc(lister->listed_names,
+						 sizeof(char *) * lister->maxlisted) :
+				MemoryContextAlloc(lister->client->cxt,
+								   sizeof(char *) * lister->maxlisted);
+		else
+			lister->listed_ids = old ?
+				repalloc(lister->listed_ids,
+						 sizeof(int64) * lister->maxlisted) :
+				MemoryContextAlloc(lister->client->cxt,
+								   sizeof(int64) * lister->maxlisted);
+	}
+	if (lister->kind->string_ids)
+		lister->listed_names[lister->nlisted++] =
+			MemoryContextStrdup(lister->client->cxt, string_id);
+	else
+		lister->listed_ids[lister->nlisted++] = job_id;
+}
+
 /*
- * The next job of the listing, a malloc'd copy (the caller owns it and must
- * cJSON_Delete it), with its job ID in *job_id; NULL at the end.
+ * The next item of the list, with its ID in *job_id or *string_id (as the
+ * list's kind says); NULL at the end.  With kind->copy_items the item is a
+ * malloc'd copy (the caller owns it and must cJSON_Delete it), else it
+ * points into the current page (valid until the next call, as *string_id).
  */
 cJSON *
-ma_job_lister_next(MaJobLister *lister, int64 *job_id)
+ma_lister_next(MaLister *lister, int64 *job_id, const char **string_id)
 {
+	const MaListKind *kind = lister->kind;
+
 	for (;;)
 	{
 		cJSON	   *item;
-		const cJSON *id;
 
 		if (lister->next_item == NULL)
 		{
-			const cJSON *jobs;
+			const cJSON *list;
 			const cJSON *total;
-			const cJSON *job;
+			const cJSON *elem;
 			MaCall	   *call;
 			int			got = 0;
 			int			fresh = 0;
@@ -281,17 +337,19 @@ ma_job_lister_next(MaJobLister *lister, int64 *job_id)
 
 			initStringInfo(&path);
 			initStringInfo(&query);
-			ma_append_jobs_request(&path, &query, lister->project_id,
-								   ++lister->page, lister->page_size);
+			kind->append_request(&path, &query, lister->project_id,
+								 ++lister->page, lister->page_size);
 			call = ma_client_call(lister->client, path.data, query.data, -1);
 
 			/*
-			 * offset 0 first: the first page if offsets count from 0; a 400
-			 * (or the first page again, or nothing) if they count from 1.
-			 * Either way offset 1 comes next, and jobs seen twice are
-			 * skipped, so no job is lost or listed twice whatever the base.
+			 * Of unknown base, offset 0 first: the first page if offsets
+			 * count from 0; a 400 (or the first page again, or nothing) if
+			 * they count from 1.  Either way offset 1 comes next, and items
+			 * seen twice are skipped, so none is lost or listed twice
+			 * whatever the base.
 			 */
 			if (ma_client_wait_unless(lister->client, call,
+									  kind->probe_base &&
 									  lister->page == 0 ? 400 : 0) == NULL)
 			{
 				/* remembered: the next listings start at offset 1 */
@@ -302,66 +360,74 @@ ma_job_lister_next(MaJobLister *lister, int64 *job_id)
 			}
 			lister->json = ma_client_take_json(call, lister->page_cxt);
 
-			jobs = cJSON_GetObjectItemCaseSensitive(lister->json, "jobs");
-			if (!cJSON_IsArray(jobs))
-				ma_malformed_answer(call, "no \"jobs\" array");
-			cJSON_ArrayForEach(job, jobs)
+			list = cJSON_GetObjectItemCaseSensitive(lister->json,
+													kind->array_key);
+			if (!cJSON_IsArray(list))
+				ma_malformed_answer(call, psprintf("no \"%s\" array",
+												   kind->array_key));
+			cJSON_ArrayForEach(elem, list)
 			{
-				int64		job_id;
+				int64		eid = 0;
+				const char *sid = NULL;
 
-				if (!cJSON_IsObject(job))
-					ma_malformed_answer(call, "an element of \"jobs\" is not an object");
-				id = cJSON_GetObjectItemCaseSensitive(job, "dls_prj_id");
-				if (!json_job_id(id, &job_id))
-					ma_malformed_answer(call, "a job of \"annotation-jobs\" has no \"dls_prj_id\" that is a job ID (a whole number from 0 to 2^53)");
-				if (!job_listed(lister, job_id))
+				if (!cJSON_IsObject(elem))
+					ma_malformed_answer(call,
+										psprintf("an element of \"%s\" is not an object",
+												 kind->array_key));
+				if (!list_item_id(kind, elem, &eid, &sid))
+					ma_malformed_answer(call, kind->bad_id);
+				if (!item_listed(lister, eid, sid))
 					fresh++;
 				got++;
 			}
 			ma_client_discard(lister->client, call);
 
 			/*
-			 * A short page ends the listing, and so does a page of jobs all
+			 * A short page ends the list, and so does a page of items all
 			 * listed already (a server that answers past the end with the
-			 * last page again, or ignores the offset) -- from offset 2 on:
-			 * offsets 0 and 1 are the same page if they count from 1.
-			 * job_total_count is only a hint: it may count the page alone.
+			 * last page again, or ignores the offset) -- of unknown base,
+			 * from offset 2 on: offsets 0 and 1 are the same page if they
+			 * count from 1 (and a short page from offset 1 on).  The total
+			 * is only a hint: it may count the page alone.
 			 */
-			total = cJSON_GetObjectItemCaseSensitive(lister->json, "job_total_count");
-			if (lister->page >= 2 && got > 0 && fresh == 0 &&
-				cJSON_IsNumber(total) &&
-				total->valuedouble > (double) lister->listed)
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-						 errmsg("malformed answer from ModelArts: page " INT64_FORMAT " of \"annotation-jobs\" repeats jobs already listed",
-								lister->page),
-						 errdetail(INT64_FORMAT " jobs were listed, of %.0f counted.",
-								   lister->listed, total->valuedouble),
-						 errhint("The service seems to ignore the offset parameter.")));
-			if (lister->page >= 1 &&
-				(got < lister->page_size || (lister->page >= 2 && fresh == 0)))
+			if (kind->probe_base)
+			{
+				total = kind->total_key ?
+					cJSON_GetObjectItemCaseSensitive(lister->json,
+													 kind->total_key) : NULL;
+				if (lister->page >= 2 && got > 0 && fresh == 0 &&
+					cJSON_IsNumber(total) &&
+					total->valuedouble > (double) lister->nlisted)
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+							 errmsg("malformed answer from ModelArts: page " INT64_FORMAT " of \"%s\" repeats %s already listed",
+									lister->page, kind->list_name,
+									kind->items_name),
+							 errdetail(INT64_FORMAT " %s were listed, of %.0f counted.",
+									   (int64) lister->nlisted,
+									   kind->items_name, total->valuedouble),
+							 errhint("The service seems to ignore the offset parameter.")));
+				if (lister->page >= 1 &&
+					(got < lister->page_size ||
+					 (lister->page >= 2 && fresh == 0)))
+					lister->done = true;
+			}
+			else if (got < lister->page_size || fresh == 0)
 				lister->done = true;
-			lister->next_item = jobs->child;
+			lister->next_item = list->child;
 			continue;
 		}
 
 		item = lister->next_item;
 		lister->next_item = item->next;
-		id = cJSON_GetObjectItemCaseSensitive(item, "dls_prj_id");
-		(void) json_job_id(id, job_id);	/* checked with its page */
-		/* a job listed on an earlier page (a page read twice) once only */
-		if (job_listed(lister, *job_id))
+		/* checked with its page */
+		(void) list_item_id(kind, item, job_id, string_id);
+		/* an item listed on an earlier page (a page read twice) once only */
+		if (item_listed(lister, *job_id, *string_id))
 			continue;
-		if (lister->nlisted == lister->maxlisted)
-		{
-			lister->maxlisted = Max(64, lister->maxlisted * 2);
-			lister->listed_ids = lister->listed_ids ?
-				repalloc(lister->listed_ids, sizeof(int64) * lister->maxlisted) :
-				MemoryContextAlloc(lister->client->cxt,
-								   sizeof(int64) * lister->maxlisted);
-		}
-		lister->listed_ids[lister->nlisted++] = *job_id;
-		lister->listed++;
+		add_listed(lister, *job_id, *string_id);
+		if (!kind->copy_items)
+			return item;
 		/* a malloc'd copy: the page's tree goes with the next page */
 		{
 			cJSON	   *copy = cJSON_Duplicate(item, true);
@@ -373,6 +439,18 @@ ma_job_lister_next(MaJobLister *lister, int64 *job_id)
 			return copy;
 		}
 	}
+}
+
+/*
+ * The next job of the listing, a malloc'd copy (the caller owns it and must
+ * cJSON_Delete it), with its job ID in *job_id; NULL at the end.
+ */
+cJSON *
+ma_job_lister_next(MaJobLister *lister, int64 *job_id)
+{
+	const char *unused = NULL;
+
+	return ma_lister_next(lister, job_id, &unused);
 }
 
 /*

@@ -22,8 +22,6 @@
 
 #include "modelarts_fdw.h"
 
-static bool json_count(const cJSON *item, int64 *count);
-
 /*
  * Read a tags/stats answer into *stats.  The entries point into "answer",
  * which must outlive them; the array is palloc'd in the current memory
@@ -55,7 +53,7 @@ ma_read_tag_stats(const cJSON *answer, MaCall *call, MaTagStats *stats)
 			tc->count_item = cJSON_GetObjectItemCaseSensitive(entry, "count");
 			if (cJSON_IsString(tc->tag_item))
 				tc->tag = tc->tag_item->valuestring;
-			tc->count_valid = json_count(tc->count_item, &tc->count);
+			tc->count_valid = ma_json_whole_number(tc->count_item, &tc->count);
 		}
 	}
 
@@ -133,20 +131,5 @@ ma_tag_stats_complete(const MaTagStats *stats, const char **why)
 		}
 	}
 	pfree(names);
-	return true;
-}
-
-/* A count: a whole JSON number from 0 to 2^53. */
-static bool
-json_count(const cJSON *item, int64 *count)
-{
-	double		d;
-
-	if (!cJSON_IsNumber(item))
-		return false;
-	d = item->valuedouble;
-	if (!(d >= 0 && d <= 9007199254740992.0) || d != floor(d))
-		return false;
-	*count = (int64) d;
 	return true;
 }

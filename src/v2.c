@@ -154,12 +154,8 @@ static void
 append_datasets_request(StringInfo path, StringInfo query,
 						const char *project_id, int64 page, int page_size)
 {
-	appendStringInfoString(path, "/v2/");
-	ma_append_encoded(path, project_id);
-	appendStringInfoString(path, "/datasets");
-	appendStringInfo(query,
-					 "offset=" INT64_FORMAT "&limit=%d&sort_by=create_time&order=asc",
-					 page, page_size);
+	ma_append_list_request(path, query, "v2", project_id, "datasets", page,
+						   page_size);
 }
 
 /*
@@ -517,6 +513,25 @@ v2_explain(MaScan *scan, const MaPlanInput *in, ExplainState *es)
 }
 
 /*
+ * The dataset list: pages from offset 0, items returned pointing into the
+ * current page.  It ends on a short or empty page, or on a page of datasets
+ * all listed already (a server that repeats the last page past the end, or
+ * ignores offset); total_number is only a hint.
+ */
+static const MaListKind dataset_list_kind = {
+	.array_key = "datasets",
+	.id_key = "dataset_id",
+	.string_ids = true,
+	.bad_id = "a dataset of the list has no \"dataset_id\" string",
+	.append_request = append_datasets_request,
+	.probe_base = false,
+	.list_name = "datasets",
+	.items_name = "datasets",
+	.total_key = NULL,
+	.copy_items = false
+};
+
+/*
  * Start reading the dataset list through "client"; its pages live in a
  * child of the client's context, each reset when the next one comes.
  */
@@ -524,99 +539,17 @@ void
 ma_dataset_lister_init(MaDatasetLister *lister, MaClient *client,
 					   const char *project_id, int page_size)
 {
-	memset(lister, 0, sizeof(*lister));
-	lister->client = client;
-	lister->project_id = project_id;
-	lister->page_size = page_size;
-	lister->page_cxt = AllocSetContextCreate(client->cxt,
-											 "modelarts_fdw dataset list page",
-											 ALLOCSET_SMALL_SIZES);
-}
-
-/* Was the dataset listed already? */
-static bool
-dataset_listed(MaDatasetLister *lister, const char *id)
-{
-	ListCell   *lc;
-
-	foreach(lc, lister->listed)
-	{
-		if (strcmp((char *) lfirst(lc), id) == 0)
-			return true;
-	}
-	return false;
+	ma_lister_init(lister, &dataset_list_kind, client, project_id, page_size);
 }
 
 /*
  * The next dataset of the list, pointing into the current page (valid
- * until the next call), its ID in *dataset_id; NULL at the end.  The list
- * ends on a short or empty page, or on a page of datasets all listed
- * already (a server that repeats the last page past the end, or ignores
- * offset); total_number is only a hint.
+ * until the next call), its ID in *dataset_id; NULL at the end.
  */
 cJSON *
 ma_dataset_lister_next(MaDatasetLister *lister, const char **dataset_id)
 {
-	for (;;)
-	{
-		cJSON	   *item;
-		const cJSON *id;
+	int64		unused = 0;
 
-		if (lister->next_item == NULL)
-		{
-			const cJSON *list;
-			const cJSON *ds;
-			MaCall	   *call;
-			int			got = 0;
-			int			fresh = 0;
-			StringInfoData path;
-			StringInfoData query;
-
-			if (lister->done)
-				return NULL;
-			MemoryContextReset(lister->page_cxt);
-			lister->json = NULL;
-			CHECK_FOR_INTERRUPTS();
-
-			initStringInfo(&path);
-			initStringInfo(&query);
-			append_datasets_request(&path, &query, lister->project_id,
-									lister->page++, lister->page_size);
-			call = ma_client_call(lister->client, path.data, query.data, -1);
-			(void) ma_client_wait(lister->client, call);
-			lister->json = ma_client_take_json(call, lister->page_cxt);
-
-			list = cJSON_GetObjectItemCaseSensitive(lister->json, "datasets");
-			if (!cJSON_IsArray(list))
-				ma_malformed_answer(call, "no \"datasets\" array");
-			cJSON_ArrayForEach(ds, list)
-			{
-				if (!cJSON_IsObject(ds))
-					ma_malformed_answer(call, "an element of \"datasets\" is not an object");
-				id = cJSON_GetObjectItemCaseSensitive(ds, "dataset_id");
-				if (!cJSON_IsString(id) || id->valuestring[0] == '\0')
-					ma_malformed_answer(call, "a dataset of the list has no \"dataset_id\" string");
-				if (!dataset_listed(lister, id->valuestring))
-					fresh++;
-				got++;
-			}
-			ma_client_discard(lister->client, call);
-			if (got < lister->page_size || fresh == 0)
-				lister->done = true;
-			lister->next_item = list->child;
-			continue;
-		}
-
-		item = lister->next_item;
-		lister->next_item = item->next;
-		id = cJSON_GetObjectItemCaseSensitive(item, "dataset_id");
-		/* a dataset listed on an earlier page once only */
-		if (dataset_listed(lister, id->valuestring))
-			continue;
-		lister->listed = lappend(lister->listed,
-								 MemoryContextStrdup(lister->client->cxt,
-													 id->valuestring));
-		*dataset_id = id->valuestring;
-		return item;
-	}
+	return ma_lister_next(lister, &unused, dataset_id);
 }
