@@ -154,17 +154,12 @@ order_param(struct MHD_Connection *conn, Req *r, const char *query,
 			bool *desc, enum MHD_Result *ret)
 {
 	char	   *v;
-	int			n = query_param(query, "order", &v);
 
 	*desc = true;
-	if (n == 0)
-		return true;
-	if (n == 2)
-	{
-		*ret = answer_error(conn, r, 400, "ModelArts.0104",
-							"order is given more than once");
+	if (!once_param(conn, r, query, "order", &v, ret))
 		return false;
-	}
+	if (!v)
+		return true;
 	if (strcmp(v, "asc") != 0 && strcmp(v, "desc") != 0)
 	{
 		*ret = answer_error(conn, r, 400, "ModelArts.0104",
@@ -210,7 +205,6 @@ v2_samples(struct MHD_Connection *conn, Req *r, Job *job, const char *query)
 	uint32_t	count;
 	uint64_t	first,
 				last;
-	int			n;
 	Buf			b;
 
 	if (!opt_int_param(conn, r, query, "limit", 10, 1, 100, &limit, &ret) ||
@@ -218,11 +212,9 @@ v2_samples(struct MHD_Connection *conn, Req *r, Job *job, const char *query)
 		!order_param(conn, r, query, &desc, &ret))
 		return ret;
 
-	n = query_param(query, "version_id", &version);
-	if (n == 2)
-		return answer_error(conn, r, 400, "ModelArts.0104",
-							"version_id is given more than once");
-	if (n == 1 && !has_version(job, version))
+	if (!once_param(conn, r, query, "version_id", &version, &ret))
+		return ret;
+	if (version && !has_version(job, version))
 	{
 		ret = answer_error(conn, r, 404, "ModelArts.0102",
 						   "version \"%s\" of dataset \"%s\" does not exist",
@@ -232,11 +224,9 @@ v2_samples(struct MHD_Connection *conn, Req *r, Job *job, const char *query)
 	}
 	free(version);
 
-	n = query_param(query, "sample_state", &state);
-	if (n == 2)
-		return answer_error(conn, r, 400, "ModelArts.0104",
-							"sample_state is given more than once");
-	if (n == 1 && strcmp(state, "__ALL__") != 0 && strcmp(state, "__NONE__") != 0)
+	if (!once_param(conn, r, query, "sample_state", &state, &ret))
+		return ret;
+	if (state && strcmp(state, "__ALL__") != 0 && strcmp(state, "__NONE__") != 0)
 	{
 		ret = answer_error(conn, r, 400, "ModelArts.0104",
 						   "sample_state \"%s\" is not served by the emulator (only __ALL__ and __NONE__)",
@@ -244,12 +234,10 @@ v2_samples(struct MHD_Connection *conn, Req *r, Job *job, const char *query)
 		free(state);
 		return ret;
 	}
-	n = query_param(query, "label_name", &label);
-	if (n == 2)
+	if (!once_param(conn, r, query, "label_name", &label, &ret))
 	{
 		free(state);
-		return answer_error(conn, r, 400, "ModelArts.0104",
-							"label_name is given more than once");
+		return ret;
 	}
 
 	if (label)
