@@ -290,23 +290,40 @@ v2_samples(struct MHD_Connection *conn, Req *r, Job *job, const char *query)
 	return answer_json(conn, r, 200, &b);
 }
 
+/*
+ * The job's labels as an array of objects {"name": ..., "type": ...}, with
+ * "count" and "sample_count" (label_stats) or with an empty "property"
+ * (labels).
+ */
+static void
+put_labels(Buf *b, const Job *job, bool counts)
+{
+	buf_putc(b, '[');
+	for (uint32_t i = 0; i < job->ntags; i++)
+	{
+		if (i)
+			buf_putc(b, ',');
+		buf_puts(b, "{\"name\":");
+		json_str(b, job->tags[i].name);
+		buf_printf(b, ",\"type\":%d", job->type);
+		if (counts)
+			buf_printf(b, ",\"count\":%u,\"sample_count\":%u}",
+					   job->tags[i].instances, job->tags[i].count);
+		else
+			buf_puts(b, ",\"property\":{}}");
+	}
+	buf_putc(b, ']');
+}
+
 static enum MHD_Result
 v2_stats(struct MHD_Connection *conn, Req *r, Job *job)
 {
 	Buf			b;
 
 	buf_init(&b, 256 + job->ntags * 64);
-	buf_puts(&b, "{\"label_stats\":[");
-	for (uint32_t i = 0; i < job->ntags; i++)
-	{
-		if (i)
-			buf_putc(&b, ',');
-		buf_puts(&b, "{\"name\":");
-		json_str(&b, job->tags[i].name);
-		buf_printf(&b, ",\"type\":%d,\"count\":%u,\"sample_count\":%u}",
-				   job->type, job->tags[i].instances, job->tags[i].count);
-	}
-	buf_printf(&b, "],\"sample_stats\":{\"__ALL__\":%u,\"__NONE__\":%u},"
+	buf_puts(&b, "{\"label_stats\":");
+	put_labels(&b, job, true);
+	buf_printf(&b, ",\"sample_stats\":{\"__ALL__\":%u,\"__NONE__\":%u},"
 			   "\"total_sample_count\":%u}",
 			   job->ntagged, job->nuntagged, job->nimages);
 	return answer_json(conn, r, 200, &b);
@@ -318,16 +335,9 @@ v2_labels(struct MHD_Connection *conn, Req *r, Job *job)
 	Buf			b;
 
 	buf_init(&b, 256 + job->ntags * 64);
-	buf_puts(&b, "{\"labels\":[");
-	for (uint32_t i = 0; i < job->ntags; i++)
-	{
-		if (i)
-			buf_putc(&b, ',');
-		buf_puts(&b, "{\"name\":");
-		json_str(&b, job->tags[i].name);
-		buf_printf(&b, ",\"type\":%d,\"property\":{}}", job->type);
-	}
-	buf_puts(&b, "]}");
+	buf_puts(&b, "{\"labels\":");
+	put_labels(&b, job, false);
+	buf_putc(&b, '}');
 	return answer_json(conn, r, 200, &b);
 }
 
