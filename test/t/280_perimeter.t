@@ -158,12 +158,7 @@ my $emu_auth = start_emu('--data', sample_file(), '--auth', 'token', '--user', '
 	'--password', 'Sec-Perim-IamPw-4d2e', '--domain', 'acme',
 	'--access-log', tmpdir() . '/perim-auth.log');
 record_secret('Sec-Perim-IamPw-4d2e');
-my $res = http_req('POST', "$emu_auth->{base}/v3/auth/tokens", {
-	headers => { 'Content-Type' => 'application/json' },
-	content => encode_json({ auth => {
-		identity => { methods => ['password'], password => { user => {
-			name => 'perim', password => 'Sec-Perim-IamPw-4d2e', domain => { name => 'acme' } } } },
-		scope => { project => { id => $P } } } }) });
+my $res = iam_token($emu_auth, 'perim', 'Sec-Perim-IamPw-4d2e', 'acme');
 my $emu_token = $res->{headers}{'x-subject-token'};
 record_secret($emu_token);
 my $emu_open = start_emu('--data', sample_file(), '--access-log', tmpdir() . '/perim-open.log');
