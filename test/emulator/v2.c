@@ -172,6 +172,25 @@ order_param(struct MHD_Connection *conn, Req *r, const char *query,
 	return true;
 }
 
+/*
+ * An answer's opening brace and, as its first member, the count as --count
+ * says ("key":N, or nothing)
+ */
+static void
+open_with_count(Buf *b, const char *key, uint64_t total, uint64_t on_page)
+{
+	size_t		start = b->len;
+
+	buf_putc(b, '{');
+	put_count(b, key, total, on_page);
+	if (b->len > start + 1)
+	{
+		/* put_count writes ",key":N: no comma after the brace */
+		memmove(b->data + start + 1, b->data + start + 2, b->len - start - 2);
+		b->data[b->len - 1] = ',';
+	}
+}
+
 /* Does the job have a version of this ID? */
 static bool
 has_version(const Job *job, const char *version_id)
@@ -268,14 +287,7 @@ v2_samples(struct MHD_Connection *conn, Req *r, Job *job, const char *query)
 	last = first + (uint64_t) limit < count ? first + (uint64_t) limit : count;
 
 	buf_init(&b, 1024 + (last - first) * 512);
-	buf_putc(&b, '{');
-	put_count(&b, "sample_count", count, last - first);
-	if (b.len > 1)
-	{
-		/* put_count writes ",key":N: no comma after the brace */
-		memmove(b.data + 1, b.data + 2, b.len - 2);
-		b.data[b.len - 1] = ',';
-	}
+	open_with_count(&b, "sample_count", count, last - first);
 	buf_puts(&b, "\"samples\":[");
 	for (uint64_t i = first; i < last; i++)
 	{
@@ -484,14 +496,7 @@ v2_datasets(struct MHD_Connection *conn, Req *r, const char *query)
 	first = page_first(count, (uint64_t) limit, (uint64_t) offset);
 	last = first + (uint64_t) limit < count ? first + (uint64_t) limit : count;
 	buf_init(&b, 1024);
-	buf_putc(&b, '{');
-	put_count(&b, "total_number", count, last - first);
-	if (b.len > 1)
-	{
-		/* put_count writes ",key":N: no comma after the brace */
-		memmove(b.data + 1, b.data + 2, b.len - 2);
-		b.data[b.len - 1] = ',';
-	}
+	open_with_count(&b, "total_number", count, last - first);
 	buf_puts(&b, "\"datasets\":[");
 	for (uint64_t i = first; i < last; i++)
 	{
