@@ -35,20 +35,13 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 
-case "${1:-}" in -h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac
-for arg in "$@"; do
-  case "$arg" in
-    SIZES=* | LATENCIES=* | READ_TIMEOUT=*) declare "$arg" ;;
-    *) echo "usage: $0 [SIZES=...] [LATENCIES=...] [READ_TIMEOUT=...]" >&2; exit 2 ;;
-  esac
-done
-read -r -a sizes <<<"${SIZES:-100000}"
-read -r -a latencies <<<"${LATENCIES:-0 20}"
-timeout=${READ_TIMEOUT:-900}
-
 . test/lib/pg.sh
 . test/lib/emulator.sh
 . test/lib/bench.sh
+bench_args "SIZES LATENCIES READ_TIMEOUT" "$@"
+read -r -a sizes <<<"${SIZES:-100000}"
+read -r -a latencies <<<"${LATENCIES:-0 20}"
+timeout=${READ_TIMEOUT:-900}
 bench_numbers "${sizes[@]}" "${latencies[@]}" "$timeout"
 bench_start agg-bench
 psql -X -q -v ON_ERROR_STOP=1 <<SQL

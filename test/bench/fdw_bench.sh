@@ -80,24 +80,15 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 
-case "${1:-}" in -h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac
-bare=()
-for arg in "$@"; do
-  case "$arg" in
-    SIZES=* | IN_FLIGHT=* | RUNS=* | READ_TIMEOUT=*) declare "$arg" ;;
-    [0-9]*) bare+=("$arg") ;;
-    *) echo "usage: $0 [SIZES=...] [IN_FLIGHT=...] [RUNS=...] [READ_TIMEOUT=...]" >&2; exit 2 ;;
-  esac
-done
-[ ${#bare[@]} -gt 0 ] && SIZES="${bare[*]}"
+. test/lib/pg.sh
+. test/lib/emulator.sh
+. test/lib/bench.sh
+bench_args --bare-sizes "SIZES IN_FLIGHT RUNS READ_TIMEOUT" "$@"
 read -r -a sizes <<<"${SIZES:-10000 100000 1000000}"
 in_flight=${IN_FLIGHT:-8}
 runs=${RUNS:-3}
 timeout=${READ_TIMEOUT:-900}
 
-. test/lib/pg.sh
-. test/lib/emulator.sh
-. test/lib/bench.sh
 bench_numbers "${sizes[@]}" "$in_flight" "$runs" "$timeout"
 [ "$runs" -ge 1 ] || { echo "$0: RUNS must be at least 1" >&2; exit 2; }
 bench_start fdw-bench

@@ -57,22 +57,15 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 
-case "${1:-}" in -h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac
-for arg in "$@"; do
-  case "$arg" in
-    SIZES=* | LATENCIES=* | FLIGHTS=* | CURL_PARALLEL=* | READ_TIMEOUT=*) declare "$arg" ;;
-    *) echo "usage: $0 [SIZES=...] [LATENCIES=...] [FLIGHTS=...] [CURL_PARALLEL=...] [READ_TIMEOUT=...]" >&2; exit 2 ;;
-  esac
-done
+. test/lib/pg.sh
+. test/lib/emulator.sh
+. test/lib/bench.sh
+bench_args "SIZES LATENCIES FLIGHTS CURL_PARALLEL READ_TIMEOUT" "$@"
 read -r -a sizes <<<"${SIZES:-20000 100000}"
 read -r -a latencies <<<"${LATENCIES:-0 20}"
 read -r -a flights <<<"${FLIGHTS:-1 4 8 16}"
 read -r -a curl_ks <<<"${CURL_PARALLEL:-1 8}"
 timeout=${READ_TIMEOUT:-900}
-
-. test/lib/pg.sh
-. test/lib/emulator.sh
-. test/lib/bench.sh
 bench_numbers "${sizes[@]}" "${latencies[@]}" "${flights[@]}" "${curl_ks[@]}" "$timeout"
 bench_start pipeline-bench
 psql -X -q -v ON_ERROR_STOP=1 <<SQL

@@ -14,6 +14,32 @@ emu_stat() {
 }
 emu_reset() { curl -sf -X POST "$EMULATOR_URL/__emulator/reset" >/dev/null; }
 
+# bench_args [--bare-sizes] "NAME..." ARG...: a benchmark's arguments.  -h or
+# --help first: print the script's header comment (line 2 to "set -e") and
+# exit 0; NAME=VALUE, NAME one of the NAMEs: set NAME; with --bare-sizes, a
+# bare number is one of the SIZES (they replace SIZES=); anything else: print
+# the usage and exit 2.
+bench_args() {
+  local bare_sizes= names arg name usage="usage: $0" bare=()
+  if [ "${1:-}" = --bare-sizes ]; then bare_sizes=1; shift; fi
+  names=$1
+  shift
+  for name in $names; do usage+=" [$name=...]"; done
+  case "${1:-}" in -h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac
+  for arg in "$@"; do
+    name=${arg%%=*}
+    if [[ $arg == *=* && " $names " == *" $name "* ]]; then
+      printf -v "$name" '%s' "${arg#*=}"
+    elif [ -n "$bare_sizes" ] && [[ $arg == [0-9]* ]]; then
+      bare+=("$arg")
+    else
+      echo "$usage" >&2
+      exit 2
+    fi
+  done
+  if [ ${#bare[@]} -gt 0 ]; then SIZES="${bare[*]}"; fi
+}
+
 # bench_numbers VALUE...: exit 2 unless every VALUE is a whole number
 bench_numbers() {
   local v
