@@ -5,14 +5,7 @@
 -- to turn it off.  Job 282 and 285 are classification jobs, 283 a
 -- detection job, 284 an empty one.
 SELECT count(*) >= 0 AS drained FROM emulator_requests();
--- agg_requests(): the requests logged since the last call, but for the one job
--- errors.sql stalls (9604): that request may end, and be logged, during
--- this test
-CREATE FUNCTION agg_requests() RETURNS SETOF text
-LANGUAGE sql AS $$
-  SELECT r FROM emulator_requests() AS r WHERE r NOT LIKE '%/data-annotations/9604/%'
-$$;
-
+-- the requests: settled_requests() (setup.sql), not the stalled job 9604's
 \getenv endpoint MODELARTS_ENDPOINT
 CREATE SERVER ma_agg FOREIGN DATA WRAPPER modelarts_fdw
   OPTIONS (endpoint :'endpoint', project_id '0f1e2d3c4b5a69788796a5b4c3d2e1f0');
@@ -38,28 +31,16 @@ LANGUAGE plpgsql AS $$
 DECLARE
   q text;
   l text;
-  plan json;
 BEGIN
   q := format('SELECT %s%s FROM agg_images WHERE data_annotation_id %s%s%s',
               coalesce(grp || ', ', ''), aggs, jobs,
               coalesce(' AND ' || filter, ''), coalesce(' GROUP BY ' || grp, ''));
   l := replace(q, 'agg_images', 'local_images');
-  EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO plan;
-  pushed := plan::text LIKE '%Aggregate on (agg_images)%';
+  pushed := explain_json(q)::text LIKE '%Aggregate on (agg_images)%';
   EXECUTE format('SELECT count(*) FROM (%s) x', l) INTO groups;
   EXECUTE format('SELECT (SELECT count(*) FROM ((%s) EXCEPT ALL (%s)) a) + '
                  '(SELECT count(*) FROM ((%s) EXCEPT ALL (%s)) b)', q, l, l, q)
     INTO differ;
-END $$;
-
--- agg_plan(q): the plan of q, as JSON
-CREATE FUNCTION agg_plan(q text) RETURNS json
-LANGUAGE plpgsql AS $$
-DECLARE
-  plan json;
-BEGIN
-  EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO plan;
-  RETURN plan;
 END $$;
 
 -- every shape: jobs x tag_name condition x grouping x aggregates
@@ -98,21 +79,21 @@ ALTER SERVER ma_agg OPTIONS (ADD estimate_cache_seconds '600');
 SELECT count(*) >= 0 AS drained FROM emulator_requests();
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT tag_name, count(*) FROM agg_images WHERE data_annotation_id = 282 GROUP BY tag_name;
-SELECT * FROM agg_requests();
+SELECT * FROM settled_requests();
 -- the query: one tags/stats per job, no image request
 SELECT tag_name, count(*) FROM agg_images WHERE data_annotation_id = 282
 GROUP BY tag_name ORDER BY 2 DESC, 1;
-SELECT * FROM agg_requests();
+SELECT * FROM settled_requests();
 SELECT data_annotation_id, tag_name, count(*), count(DISTINCT image_id)
 FROM agg_images WHERE data_annotation_id IN (282, 285) AND tag_name IN ('cat', 'x')
 GROUP BY 1, 2 ORDER BY 1, 2;
-SELECT * FROM agg_requests();
+SELECT * FROM settled_requests();
 -- count(*) with no grouping: one row, also for no rows at all
 SELECT count(*) FROM agg_images WHERE data_annotation_id = 282;
 SELECT count(*) FROM agg_images WHERE data_annotation_id = 284;
 SELECT count(*), count(DISTINCT image_id) FROM agg_images
 WHERE data_annotation_id = 285 AND tag_name = 'nope';
-SELECT * FROM agg_requests();
+SELECT * FROM settled_requests();
 
 -- HAVING runs in the foreign scan, ORDER BY and LIMIT above it
 EXPLAIN (VERBOSE, COSTS OFF)
@@ -125,7 +106,7 @@ GROUP BY 1, 2 HAVING count(*) > 50 ORDER BY n DESC, 2 LIMIT 4;
 SELECT data_annotation_id, tag_name, count(*) + 0 AS n FROM local_images
 WHERE data_annotation_id IN (282, 285)
 GROUP BY 1, 2 HAVING count(*) > 50 ORDER BY n DESC, 2 LIMIT 4;
-SELECT * FROM agg_requests();
+SELECT * FROM settled_requests();
 
 -- not pushed, and still right: a detection job's per-tag counts (a tag's
 -- "count" may count boxes there) ...
@@ -149,7 +130,7 @@ SELECT (SELECT count(*) FROM (
 CREATE COLLATION agg_nocase (provider = icu, locale = 'und-u-ks-level2',
                              deterministic = false);
 SELECT q, (SELECT plan::text LIKE '%Aggregate on%'
-             FROM (SELECT agg_plan(q) AS plan) p) AS pushed
+             FROM (SELECT explain_json(q) AS plan) p) AS pushed
 FROM (VALUES
   ($$SELECT tag_name, min(image_name) FROM agg_images WHERE data_annotation_id = 282 GROUP BY 1$$),
   ($$SELECT count(*) FILTER (WHERE image_id > 'a') FROM agg_images WHERE data_annotation_id = 282$$),
@@ -183,7 +164,7 @@ SET modelarts_fdw.enable_aggregate_pushdown = off;
 EXPLAIN (COSTS OFF)
 SELECT tag_name, count(*) FROM agg_images WHERE data_annotation_id = 285 GROUP BY 1;
 SELECT tag_name, count(*) FROM agg_images WHERE data_annotation_id = 285 GROUP BY 1;
-SELECT * FROM agg_requests();
+SELECT * FROM settled_requests();
 RESET modelarts_fdw.enable_aggregate_pushdown;
 ALTER FOREIGN TABLE agg_images OPTIONS (ADD use_remote_estimate 'false');
 EXPLAIN (COSTS OFF)
@@ -196,6 +177,4 @@ SELECT count(*) >= 0 AS drained FROM emulator_requests();
 DROP COLLATION agg_nocase;
 DROP TABLE agg_matrix;
 DROP FUNCTION agg_check(text, text, text, text);
-DROP FUNCTION agg_plan(text);
 DROP SERVER ma_agg CASCADE;
-DROP FUNCTION agg_requests();

@@ -210,16 +210,23 @@ SELECT l.dataset_id, l.label_name, l.sample_count, l.count,
 FROM dataset_labels l WHERE l.dataset_id = 'ds283' ORDER BY 2;
 SELECT count(*) > 0 AS logged FROM v2_requests();
 
+-- commented_columns(s): per table of schema s, its columns and how many
+-- of them have a comment
+CREATE FUNCTION commented_columns(s name)
+RETURNS TABLE (relname name, columns bigint, commented bigint)
+LANGUAGE sql AS $$
+  SELECT c.relname, count(*), count(col_description(c.oid, a.attnum))
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+  WHERE n.nspname = s GROUP BY 1 ORDER BY 1
+$$;
+
 -- IMPORT FOREIGN SCHEMA modelarts_v2: the four tables, no request
 CREATE SCHEMA v2_all;
 IMPORT FOREIGN SCHEMA modelarts_v2 FROM SERVER ma INTO v2_all;
 \det+ v2_all.*
 -- every column commented (IMPORT's comments, as for v1's tables)
-SELECT c.relname, count(*) AS columns,
-       count(col_description(c.oid, a.attnum)) AS commented
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
-WHERE n.nspname = 'v2_all' GROUP BY 1 ORDER BY 1;
+SELECT * FROM commented_columns('v2_all');
 SELECT col_description('v2_all.dataset_labels'::regclass, 4) AS sample_count,
        col_description('v2_all.dataset_labels'::regclass, 5) AS count;
 SELECT * FROM v2_requests();
@@ -234,11 +241,7 @@ SELECT * FROM v2_requests();
 CREATE SCHEMA v2_bi;
 IMPORT FOREIGN SCHEMA datasets EXCEPT (empty_job) FROM SERVER ma INTO v2_bi;
 \det+ v2_bi.*
-SELECT c.relname, count(*) AS columns,
-       count(col_description(c.oid, a.attnum)) AS commented
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
-WHERE n.nspname = 'v2_bi' GROUP BY 1 ORDER BY 1;
+SELECT * FROM commented_columns('v2_bi');
 SELECT * FROM v2_requests();
 SELECT count(*), count(DISTINCT sample_id), count(label_name) FROM v2_bi.street_signs;
 SELECT * FROM v2_requests();

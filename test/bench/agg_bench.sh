@@ -35,37 +35,15 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 
-case "${1:-}" in -h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac
-for arg in "$@"; do
-  case "$arg" in
-    SIZES=* | LATENCIES=* | READ_TIMEOUT=*) declare "$arg" ;;
-    *) echo "usage: $0 [SIZES=...] [LATENCIES=...] [READ_TIMEOUT=...]" >&2; exit 2 ;;
-  esac
-done
+. test/lib/pg.sh
+. test/lib/emulator.sh
+. test/lib/bench.sh
+bench_args "SIZES LATENCIES READ_TIMEOUT" "$@"
 read -r -a sizes <<<"${SIZES:-100000}"
 read -r -a latencies <<<"${LATENCIES:-0 20}"
 timeout=${READ_TIMEOUT:-900}
-for v in "${sizes[@]}" "${latencies[@]}" "$timeout"; do
-  [[ $v =~ ^[0-9]+$ ]] || { echo "$0: not a number: $v" >&2; exit 2; }
-done
-
-. test/lib/pg.sh
-. test/lib/emulator.sh
-emulator_build || exit 1
-work=$(mktemp -d /tmp/modelarts-agg-bench.XXXXXX)
-chmod 755 "$work"
-export TMPDIR=$work   # emulator_start's directories go with it
-cleanup() {
-  emulator_stop
-  pg_stop "$work/pg"
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-pg_start "$work/pg" "$(free_port)"
-project=$EMULATOR_PROJECT
-export PGDATABASE=bench
-createdb bench
+bench_numbers "${sizes[@]}" "${latencies[@]}" "$timeout"
+bench_start agg-bench
 psql -X -q -v ON_ERROR_STOP=1 <<SQL
 CREATE EXTENSION modelarts_fdw;
 CREATE SERVER ma FOREIGN DATA WRAPPER modelarts_fdw
@@ -74,10 +52,8 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER ma;
 CREATE FOREIGN TABLE imgs (data_annotation_id bigint, image_id text, tag_name text)
   SERVER ma OPTIONS (data_annotation_id '1');
 SQL
-. test/lib/bench.sh
 
 query='SELECT tag_name, count(*) AS n FROM imgs GROUP BY tag_name'
-clock='SELECT extract(epoch FROM clock_timestamp());'
 
 # session MODE: one psql session, the query twice (cold, warm), each after
 # resetting the emulator's counters; prints, per run, the clock, "groups
@@ -88,14 +64,14 @@ session() {
   timeout "$timeout" psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 <<SQL >"$work/session.out"
 SET modelarts_fdw.enable_aggregate_pushdown = $guc;
 \\! curl -sf -X POST $EMULATOR_URL/__emulator/reset >/dev/null
-$clock
+$clock_sql
 SELECT count(*), sum(n), md5(string_agg(coalesce(tag_name, '-') || '=' || n, ',' ORDER BY tag_name, n)) FROM ($query) s;
-$clock
+$clock_sql
 \\! curl -sf $EMULATOR_URL/__emulator/stats >$work/stats1.json
 \\! curl -sf -X POST $EMULATOR_URL/__emulator/reset >/dev/null
-$clock
+$clock_sql
 SELECT count(*), sum(n), md5(string_agg(coalesce(tag_name, '-') || '=' || n, ',' ORDER BY tag_name, n)) FROM ($query) s;
-$clock
+$clock_sql
 \\! curl -sf $EMULATOR_URL/__emulator/stats >$work/stats2.json
 EXPLAIN (COSTS OFF) $query;
 SQL

@@ -80,44 +80,18 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 
-case "${1:-}" in -h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac
-bare=()
-for arg in "$@"; do
-  case "$arg" in
-    SIZES=* | IN_FLIGHT=* | RUNS=* | READ_TIMEOUT=*) declare "$arg" ;;
-    [0-9]*) bare+=("$arg") ;;
-    *) echo "usage: $0 [SIZES=...] [IN_FLIGHT=...] [RUNS=...] [READ_TIMEOUT=...]" >&2; exit 2 ;;
-  esac
-done
-[ ${#bare[@]} -gt 0 ] && SIZES="${bare[*]}"
+. test/lib/pg.sh
+. test/lib/emulator.sh
+. test/lib/bench.sh
+bench_args --bare-sizes "SIZES IN_FLIGHT RUNS READ_TIMEOUT" "$@"
 read -r -a sizes <<<"${SIZES:-10000 100000 1000000}"
 in_flight=${IN_FLIGHT:-8}
 runs=${RUNS:-3}
 timeout=${READ_TIMEOUT:-900}
-for v in "${sizes[@]}" "$in_flight" "$runs" "$timeout"; do
-  [[ $v =~ ^[0-9]+$ ]] || { echo "$0: not a number: $v" >&2; exit 2; }
-done
-[ "$runs" -ge 1 ] || { echo "$0: RUNS must be at least 1" >&2; exit 2; }
 
-. test/lib/pg.sh
-. test/lib/emulator.sh
-emulator_build || exit 1
-work=$(mktemp -d /tmp/modelarts-fdw-bench.XXXXXX)
-chmod 755 "$work"
-export TMPDIR=$work   # emulator_start's directories go with it
-psql_pid=
-cleanup() {
-  if [ -n "$psql_pid" ]; then kill "$psql_pid" 2>/dev/null || true; wait "$psql_pid" 2>/dev/null || true; fi
-  emulator_stop
-  pg_stop "$work/pg"
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-pg_start "$work/pg" "$(free_port)"
-project=$EMULATOR_PROJECT
-export PGDATABASE=bench
-createdb bench
+bench_numbers "${sizes[@]}" "$in_flight" "$runs" "$timeout"
+[ "$runs" -ge 1 ] || { echo "$0: RUNS must be at least 1" >&2; exit 2; }
+bench_start fdw-bench
 if ! psql -X -q -v ON_ERROR_STOP=1 2>"$work/setup.err" <<SQL
 CREATE EXTENSION modelarts_fdw;
 -- use_remote_estimate off: this measures scans, and count(*) of a

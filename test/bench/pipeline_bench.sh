@@ -57,41 +57,17 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 
-case "${1:-}" in -h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac
-for arg in "$@"; do
-  case "$arg" in
-    SIZES=* | LATENCIES=* | FLIGHTS=* | CURL_PARALLEL=* | READ_TIMEOUT=*) declare "$arg" ;;
-    *) echo "usage: $0 [SIZES=...] [LATENCIES=...] [FLIGHTS=...] [CURL_PARALLEL=...] [READ_TIMEOUT=...]" >&2; exit 2 ;;
-  esac
-done
+. test/lib/pg.sh
+. test/lib/emulator.sh
+. test/lib/bench.sh
+bench_args "SIZES LATENCIES FLIGHTS CURL_PARALLEL READ_TIMEOUT" "$@"
 read -r -a sizes <<<"${SIZES:-20000 100000}"
 read -r -a latencies <<<"${LATENCIES:-0 20}"
 read -r -a flights <<<"${FLIGHTS:-1 4 8 16}"
 read -r -a curl_ks <<<"${CURL_PARALLEL:-1 8}"
 timeout=${READ_TIMEOUT:-900}
-for v in "${sizes[@]}" "${latencies[@]}" "${flights[@]}" "${curl_ks[@]}" "$timeout"; do
-  [[ $v =~ ^[0-9]+$ ]] || { echo "$0: not a number: $v" >&2; exit 2; }
-done
-
-. test/lib/pg.sh
-. test/lib/emulator.sh
-emulator_build || exit 1
-work=$(mktemp -d /tmp/modelarts-pipeline-bench.XXXXXX)
-chmod 755 "$work"
-export TMPDIR=$work   # emulator_start's directories go with it
-psql_pid=
-cleanup() {
-  if [ -n "$psql_pid" ]; then kill "$psql_pid" 2>/dev/null || true; wait "$psql_pid" 2>/dev/null || true; fi
-  emulator_stop
-  pg_stop "$work/pg"
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-pg_start "$work/pg" "$(free_port)"
-project=$EMULATOR_PROJECT
-export PGDATABASE=bench
-createdb bench
+bench_numbers "${sizes[@]}" "${latencies[@]}" "${flights[@]}" "${curl_ks[@]}" "$timeout"
+bench_start pipeline-bench
 psql -X -q -v ON_ERROR_STOP=1 <<SQL
 CREATE EXTENSION modelarts_fdw;
 CREATE SERVER ma FOREIGN DATA WRAPPER modelarts_fdw
@@ -103,7 +79,6 @@ CREATE FOREIGN TABLE imgs (image_id text, image_name text, url text, tag_name te
 SQL
 
 scan_sql='SELECT count(*), sum(length(image_id)) FROM imgs;'
-. test/lib/bench.sh
 
 # set_flight K: give the server requests_in_flight K (ADD the first time,
 # SET afterwards); fails, with the reason in $work/alter.err, if refused

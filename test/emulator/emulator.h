@@ -253,6 +253,8 @@ extern enum MHD_Result answer_error(struct MHD_Connection *conn, Req *r, unsigne
 						 const char *code, const char *fmt,...)
 			__attribute__((format(printf, 5, 6)));
 extern int	query_param(const char *query, const char *name, char **val);
+extern bool once_param(struct MHD_Connection *conn, Req *r, const char *query,
+					   const char *name, char **val, enum MHD_Result *ret);
 extern bool opt_int_param(struct MHD_Connection *conn, Req *r, const char *query,
 						  const char *name, int64_t def, int64_t min, int64_t max,
 						  int64_t *out, enum MHD_Result *ret);

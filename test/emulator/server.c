@@ -637,7 +637,6 @@ ep_images(struct MHD_Connection *conn, Req *r, const Route *rt, const char *quer
 	char	   *v = NULL;
 	int64_t		per_page,
 				page;
-	int			n;
 	const uint32_t *idx;
 	uint32_t	count;
 	uint64_t	first,
@@ -648,13 +647,11 @@ ep_images(struct MHD_Connection *conn, Req *r, const Route *rt, const char *quer
 	if (!job)
 		return ret;
 
-	n = query_param(query, "per_page", &v);
-	if (n == 0)
+	if (!once_param(conn, r, query, "per_page", &v, &ret))
+		return ret;
+	if (!v)
 		return answer_error(conn, r, 400, "ModelArts.0104",
 							"per_page is required (an integer from 1 to 100)");
-	if (n == 2)
-		return answer_error(conn, r, 400, "ModelArts.0104",
-							"per_page is given more than once");
 	if (!parse_digits(v, &per_page) || per_page < 1 || per_page > 100)
 	{
 		ret = answer_error(conn, r, 400, "ModelArts.0104",
@@ -664,13 +661,11 @@ ep_images(struct MHD_Connection *conn, Req *r, const Route *rt, const char *quer
 	}
 	free(v);
 
-	n = query_param(query, "page", &v);
-	if (n == 0)
+	if (!once_param(conn, r, query, "page", &v, &ret))
+		return ret;
+	if (!v)
 		return answer_error(conn, r, 400, "ModelArts.0104",
 							"page is required (an integer >= 1)");
-	if (n == 2)
-		return answer_error(conn, r, 400, "ModelArts.0104",
-							"page is given more than once");
 	if (!parse_digits(v, &page) || page < 1)
 	{
 		ret = answer_error(conn, r, 400, "ModelArts.0104",
@@ -680,11 +675,9 @@ ep_images(struct MHD_Connection *conn, Req *r, const Route *rt, const char *quer
 	}
 	free(v);
 
-	n = query_param(query, "tag_name", &v);
-	if (n == 2)
-		return answer_error(conn, r, 400, "ModelArts.0104",
-							"tag_name is given more than once");
-	if (n == 0)
+	if (!once_param(conn, r, query, "tag_name", &v, &ret))
+		return ret;
+	if (!v)
 	{
 		idx = job->tagged;
 		count = job->ntagged;
@@ -779,6 +772,22 @@ ep_tags(struct MHD_Connection *conn, Req *r, const Route *rt, bool with_stats)
 	return answer_json(conn, r, 200, &b);
 }
 
+/*
+ * A parameter given at most once: true with its value in *val (malloc'd, the
+ * caller frees; NULL when absent), or false with a 400 answer queued in *ret
+ * when it is given more than once.
+ */
+bool
+once_param(struct MHD_Connection *conn, Req *r, const char *query,
+		   const char *name, char **val, enum MHD_Result *ret)
+{
+	if (query_param(query, name, val) != 2)
+		return true;
+	*ret = answer_error(conn, r, 400, "ModelArts.0104",
+						"%s is given more than once", name);
+	return false;
+}
+
 /* Optional integer parameter with a default and bounds. */
 bool
 opt_int_param(struct MHD_Connection *conn, Req *r, const char *query,
@@ -786,17 +795,12 @@ opt_int_param(struct MHD_Connection *conn, Req *r, const char *query,
 			  int64_t *out, enum MHD_Result *ret)
 {
 	char	   *v;
-	int			n = query_param(query, name, &v);
 
 	*out = def;
-	if (n == 0)
-		return true;
-	if (n == 2)
-	{
-		*ret = answer_error(conn, r, 400, "ModelArts.0104",
-							"%s is given more than once", name);
+	if (!once_param(conn, r, query, name, &v, ret))
 		return false;
-	}
+	if (!v)
+		return true;
 	if (!parse_digits(v, out) || *out < min || *out > max)
 	{
 		if (max == INT64_MAX)

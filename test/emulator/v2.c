@@ -154,17 +154,12 @@ order_param(struct MHD_Connection *conn, Req *r, const char *query,
 			bool *desc, enum MHD_Result *ret)
 {
 	char	   *v;
-	int			n = query_param(query, "order", &v);
 
 	*desc = true;
-	if (n == 0)
-		return true;
-	if (n == 2)
-	{
-		*ret = answer_error(conn, r, 400, "ModelArts.0104",
-							"order is given more than once");
+	if (!once_param(conn, r, query, "order", &v, ret))
 		return false;
-	}
+	if (!v)
+		return true;
 	if (strcmp(v, "asc") != 0 && strcmp(v, "desc") != 0)
 	{
 		*ret = answer_error(conn, r, 400, "ModelArts.0104",
@@ -175,6 +170,25 @@ order_param(struct MHD_Connection *conn, Req *r, const char *query,
 	*desc = strcmp(v, "desc") == 0;
 	free(v);
 	return true;
+}
+
+/*
+ * An answer's opening brace and, as its first member, the count as --count
+ * says ("key":N, or nothing)
+ */
+static void
+open_with_count(Buf *b, const char *key, uint64_t total, uint64_t on_page)
+{
+	size_t		start = b->len;
+
+	buf_putc(b, '{');
+	put_count(b, key, total, on_page);
+	if (b->len > start + 1)
+	{
+		/* put_count writes ",key":N: no comma after the brace */
+		memmove(b->data + start + 1, b->data + start + 2, b->len - start - 2);
+		b->data[b->len - 1] = ',';
+	}
 }
 
 /* Does the job have a version of this ID? */
@@ -210,7 +224,6 @@ v2_samples(struct MHD_Connection *conn, Req *r, Job *job, const char *query)
 	uint32_t	count;
 	uint64_t	first,
 				last;
-	int			n;
 	Buf			b;
 
 	if (!opt_int_param(conn, r, query, "limit", 10, 1, 100, &limit, &ret) ||
@@ -218,11 +231,9 @@ v2_samples(struct MHD_Connection *conn, Req *r, Job *job, const char *query)
 		!order_param(conn, r, query, &desc, &ret))
 		return ret;
 
-	n = query_param(query, "version_id", &version);
-	if (n == 2)
-		return answer_error(conn, r, 400, "ModelArts.0104",
-							"version_id is given more than once");
-	if (n == 1 && !has_version(job, version))
+	if (!once_param(conn, r, query, "version_id", &version, &ret))
+		return ret;
+	if (version && !has_version(job, version))
 	{
 		ret = answer_error(conn, r, 404, "ModelArts.0102",
 						   "version \"%s\" of dataset \"%s\" does not exist",
@@ -232,11 +243,9 @@ v2_samples(struct MHD_Connection *conn, Req *r, Job *job, const char *query)
 	}
 	free(version);
 
-	n = query_param(query, "sample_state", &state);
-	if (n == 2)
-		return answer_error(conn, r, 400, "ModelArts.0104",
-							"sample_state is given more than once");
-	if (n == 1 && strcmp(state, "__ALL__") != 0 && strcmp(state, "__NONE__") != 0)
+	if (!once_param(conn, r, query, "sample_state", &state, &ret))
+		return ret;
+	if (state && strcmp(state, "__ALL__") != 0 && strcmp(state, "__NONE__") != 0)
 	{
 		ret = answer_error(conn, r, 400, "ModelArts.0104",
 						   "sample_state \"%s\" is not served by the emulator (only __ALL__ and __NONE__)",
@@ -244,12 +253,10 @@ v2_samples(struct MHD_Connection *conn, Req *r, Job *job, const char *query)
 		free(state);
 		return ret;
 	}
-	n = query_param(query, "label_name", &label);
-	if (n == 2)
+	if (!once_param(conn, r, query, "label_name", &label, &ret))
 	{
 		free(state);
-		return answer_error(conn, r, 400, "ModelArts.0104",
-							"label_name is given more than once");
+		return ret;
 	}
 
 	if (label)
@@ -280,14 +287,7 @@ v2_samples(struct MHD_Connection *conn, Req *r, Job *job, const char *query)
 	last = first + (uint64_t) limit < count ? first + (uint64_t) limit : count;
 
 	buf_init(&b, 1024 + (last - first) * 512);
-	buf_putc(&b, '{');
-	put_count(&b, "sample_count", count, last - first);
-	if (b.len > 1)
-	{
-		/* put_count writes ",key":N: no comma after the brace */
-		memmove(b.data + 1, b.data + 2, b.len - 2);
-		b.data[b.len - 1] = ',';
-	}
+	open_with_count(&b, "sample_count", count, last - first);
 	buf_puts(&b, "\"samples\":[");
 	for (uint64_t i = first; i < last; i++)
 	{
@@ -302,23 +302,40 @@ v2_samples(struct MHD_Connection *conn, Req *r, Job *job, const char *query)
 	return answer_json(conn, r, 200, &b);
 }
 
+/*
+ * The job's labels as an array of objects {"name": ..., "type": ...}, with
+ * "count" and "sample_count" (label_stats) or with an empty "property"
+ * (labels).
+ */
+static void
+put_labels(Buf *b, const Job *job, bool counts)
+{
+	buf_putc(b, '[');
+	for (uint32_t i = 0; i < job->ntags; i++)
+	{
+		if (i)
+			buf_putc(b, ',');
+		buf_puts(b, "{\"name\":");
+		json_str(b, job->tags[i].name);
+		buf_printf(b, ",\"type\":%d", job->type);
+		if (counts)
+			buf_printf(b, ",\"count\":%u,\"sample_count\":%u}",
+					   job->tags[i].instances, job->tags[i].count);
+		else
+			buf_puts(b, ",\"property\":{}}");
+	}
+	buf_putc(b, ']');
+}
+
 static enum MHD_Result
 v2_stats(struct MHD_Connection *conn, Req *r, Job *job)
 {
 	Buf			b;
 
 	buf_init(&b, 256 + job->ntags * 64);
-	buf_puts(&b, "{\"label_stats\":[");
-	for (uint32_t i = 0; i < job->ntags; i++)
-	{
-		if (i)
-			buf_putc(&b, ',');
-		buf_puts(&b, "{\"name\":");
-		json_str(&b, job->tags[i].name);
-		buf_printf(&b, ",\"type\":%d,\"count\":%u,\"sample_count\":%u}",
-				   job->type, job->tags[i].instances, job->tags[i].count);
-	}
-	buf_printf(&b, "],\"sample_stats\":{\"__ALL__\":%u,\"__NONE__\":%u},"
+	buf_puts(&b, "{\"label_stats\":");
+	put_labels(&b, job, true);
+	buf_printf(&b, ",\"sample_stats\":{\"__ALL__\":%u,\"__NONE__\":%u},"
 			   "\"total_sample_count\":%u}",
 			   job->ntagged, job->nuntagged, job->nimages);
 	return answer_json(conn, r, 200, &b);
@@ -330,16 +347,9 @@ v2_labels(struct MHD_Connection *conn, Req *r, Job *job)
 	Buf			b;
 
 	buf_init(&b, 256 + job->ntags * 64);
-	buf_puts(&b, "{\"labels\":[");
-	for (uint32_t i = 0; i < job->ntags; i++)
-	{
-		if (i)
-			buf_putc(&b, ',');
-		buf_puts(&b, "{\"name\":");
-		json_str(&b, job->tags[i].name);
-		buf_printf(&b, ",\"type\":%d,\"property\":{}}", job->type);
-	}
-	buf_puts(&b, "]}");
+	buf_puts(&b, "{\"labels\":");
+	put_labels(&b, job, false);
+	buf_putc(&b, '}');
 	return answer_json(conn, r, 200, &b);
 }
 
@@ -486,14 +496,7 @@ v2_datasets(struct MHD_Connection *conn, Req *r, const char *query)
 	first = page_first(count, (uint64_t) limit, (uint64_t) offset);
 	last = first + (uint64_t) limit < count ? first + (uint64_t) limit : count;
 	buf_init(&b, 1024);
-	buf_putc(&b, '{');
-	put_count(&b, "total_number", count, last - first);
-	if (b.len > 1)
-	{
-		/* put_count writes ",key":N: no comma after the brace */
-		memmove(b.data + 1, b.data + 2, b.len - 2);
-		b.data[b.len - 1] = ',';
-	}
+	open_with_count(&b, "total_number", count, last - first);
 	buf_puts(&b, "\"datasets\":[");
 	for (uint64_t i = first; i < last; i++)
 	{

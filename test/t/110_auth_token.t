@@ -8,7 +8,6 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use EmulatorTest;
 use FdwTest;
-use JSON::PP;
 use Test::More;
 
 my $db = fdw_db('tap_auth_token');
@@ -18,12 +17,7 @@ my $emu = start_emu('--data', sample_file(), '--auth', 'token', '--user', 'tok-u
 record_secret('Tok-Pass-7f3e1c');
 
 # a token from the emulator's IAM, as a user would get one from Huawei Cloud
-my $res = http_req('POST', "$emu->{base}/v3/auth/tokens", {
-	headers => { 'Content-Type' => 'application/json' },
-	content => encode_json({ auth => {
-		identity => { methods => ['password'], password => { user => {
-			name => 'tok-user', password => 'Tok-Pass-7f3e1c', domain => { name => 'acme' } } } },
-		scope => { project => { id => project_id() } } } }) });
+my $res = iam_token($emu, 'tok-user', 'Tok-Pass-7f3e1c', 'acme');
 is($res->{status}, 201, 'got a token from the emulator');
 my $token = $res->{headers}{'x-subject-token'};
 record_secret($token);

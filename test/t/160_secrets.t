@@ -10,7 +10,6 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use EmulatorTest;
 use FdwTest;
-use JSON::PP;
 use Test::More;
 
 my %S = (
@@ -32,12 +31,7 @@ my ($rc, $out, $err);
 # token mode: a token from IAM, and an unknown one
 my $etok = start_emu('--data', sample_file(), '--auth', 'token', '--user', 'sec-user',
 	'--password', $S{password}, '--domain', 'acme');
-my $res = http_req('POST', "$etok->{base}/v3/auth/tokens", {
-	headers => { 'Content-Type' => 'application/json' },
-	content => encode_json({ auth => {
-		identity => { methods => ['password'], password => { user => {
-			name => 'sec-user', password => $S{password}, domain => { name => 'acme' } } } },
-		scope => { project => { id => project_id() } } } }) });
+my $res = iam_token($etok, 'sec-user', $S{password}, 'acme');
 my $token = $res->{headers}{'x-subject-token'};
 record_secret($token);
 setup_fdw($db, endpoint => $etok->{base}, iam_endpoint => $etok->{base});

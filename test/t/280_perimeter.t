@@ -46,12 +46,8 @@ sub log_since { substr(slurp(server_log()), $_[0]) }
 #             the next one on the same connection: no answer
 sub scripted_start {
 	my ($mode) = @_;
-	my $l = IO::Socket::INET->new(Listen => 16, LocalAddr => '127.0.0.1',
-		LocalPort => 0, Proto => 'tcp', ReuseAddr => 1) or die "listen: $!";
-	my $file = tmpdir() . "/scripted.$mode." . $l->sockport;
-	open(my $fh, '>', $file) or die; close $fh;
-	my $pid = fork() // die "fork: $!";
-	if ($pid == 0) {
+	my $s = forked_server("scripted.$mode", 16, sub {
+		my ($l, $file) = @_;
 		$SIG{CHLD} = 'IGNORE';
 		while (my $c = $l->accept) {
 			my $kid = fork();
@@ -71,9 +67,7 @@ sub scripted_start {
 					$req .= $buf;
 				}
 				$n++;
-				open(my $out, '>>:raw', $file) or die;
-				print $out "=====\n$req\n";
-				close $out;
+				record_request($file, $req);
 				my ($tok) = $req =~ /^X-Auth-Token: (\S+)\r$/mi;
 				my ($sig) = $req =~ /Signature=([0-9a-f]+)/;
 				# the authentication headers first, then the whole request
@@ -116,22 +110,13 @@ sub scripted_start {
 			}
 			exit 0;
 		}
-		exit 0;
-	}
-	my $port = $l->sockport;
-	close $l;
-	my $s = { port => $port, base => "http://127.0.0.1:$port", file => $file, pid => $pid };
+	});
+	$s->{base} = "http://127.0.0.1:$s->{port}";
 	push @scripted, $s;
 	return $s;
 }
 
-sub scripted_stop {
-	my ($s) = @_;
-	return unless $s->{pid};
-	kill 'TERM', $s->{pid};
-	waitpid($s->{pid}, 0);
-	delete $s->{pid};
-}
+sub scripted_stop { forked_server_stop(@_) }
 
 # a test that dies half-way leaves no server behind (in this process only:
 # the servers' forked children run END blocks too when they exit)
@@ -158,12 +143,7 @@ my $emu_auth = start_emu('--data', sample_file(), '--auth', 'token', '--user', '
 	'--password', 'Sec-Perim-IamPw-4d2e', '--domain', 'acme',
 	'--access-log', tmpdir() . '/perim-auth.log');
 record_secret('Sec-Perim-IamPw-4d2e');
-my $res = http_req('POST', "$emu_auth->{base}/v3/auth/tokens", {
-	headers => { 'Content-Type' => 'application/json' },
-	content => encode_json({ auth => {
-		identity => { methods => ['password'], password => { user => {
-			name => 'perim', password => 'Sec-Perim-IamPw-4d2e', domain => { name => 'acme' } } } },
-		scope => { project => { id => $P } } } }) });
+my $res = iam_token($emu_auth, 'perim', 'Sec-Perim-IamPw-4d2e', 'acme');
 my $emu_token = $res->{headers}{'x-subject-token'};
 record_secret($emu_token);
 my $emu_open = start_emu('--data', sample_file(), '--access-log', tmpdir() . '/perim-open.log');

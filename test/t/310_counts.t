@@ -16,12 +16,21 @@ use Time::HiRes qw(time sleep);
 my $job282 = (grep { $_->{project_id} == 282 } @{ load_sample()->{jobs} })[0];
 my $images282 = scalar @{ $job282->{images} };
 
+# counts_db(NAME, EMU, OPTION => VALUE...): a database NAME with the FDW, its
+# server ma on EMU with use_remote_estimate true (and the options given),
+# and a user mapping
+sub counts_db {
+	my ($name, $emu, %opts) = @_;
+	my $db = fdw_db($name);
+	setup_fdw($db, endpoint => $emu->{base}, use_remote_estimate => 'true', %opts);
+	psql_ok($db, "CREATE USER MAPPING FOR CURRENT_USER SERVER ma");
+	return $db;
+}
+
 # --- a stalled tags/stats: cancel and statement_timeout during planning
 {
 	my $emu = start_emu('--data', sample_file(), '--fault', 'stall:1:10000@/tags/stats');
-	my $db = fdw_db('tap_counts_stall');
-	setup_fdw($db, endpoint => $emu->{base}, use_remote_estimate => 'true');
-	psql_ok($db, "CREATE USER MAPPING FOR CURRENT_USER SERVER ma");
+	my $db = counts_db('tap_counts_stall', $emu);
 	my $q = "EXPLAIN SELECT * FROM images WHERE data_annotation_id = 282";
 
 	my $s = session_open($db);
@@ -66,10 +75,7 @@ my $images282 = scalar @{ $job282->{images} };
 	my $log = tmpdir() . '/counts_fail.log';
 	my $emu = start_emu('--data', sample_file(), '--fault', '500:1@/tags/stats',
 		'--access-log', $log);
-	my $db = fdw_db('tap_counts_fail');
-	setup_fdw($db, endpoint => $emu->{base}, use_remote_estimate => 'true',
-		max_retries => '0');
-	psql_ok($db, "CREATE USER MAPPING FOR CURRENT_USER SERVER ma");
+	my $db = counts_db('tap_counts_fail', $emu, max_retries => '0');
 	my ($rc, $out, $err) = psql($db, "SET client_min_messages = debug1; "
 		. "EXPLAIN SELECT * FROM images WHERE data_annotation_id = 282");
 	is($rc, 0, 'failed estimate: EXPLAIN succeeds');
@@ -101,10 +107,7 @@ my $images282 = scalar @{ $job282->{images} };
 	# every 2nd tags/stats answer has another shape: the planner's is good,
 	# the executor's is not
 	my $emu = start_emu('--data', sample_file(), '--fault', 'shape:2@/tags/stats');
-	my $db = fdw_db('tap_counts_shape');
-	setup_fdw($db, endpoint => $emu->{base}, use_remote_estimate => 'true',
-		max_retries => '0');
-	psql_ok($db, "CREATE USER MAPPING FOR CURRENT_USER SERVER ma");
+	my $db = counts_db('tap_counts_shape', $emu, max_retries => '0');
 	my ($rc, $out, $err) = psql($db, "SELECT tag_name, count(*) FROM images "
 		. "WHERE data_annotation_id = 282 GROUP BY 1");
 	isnt($rc, 0, 'an execution answer without counts: the query fails');
@@ -121,9 +124,7 @@ my $images282 = scalar @{ $job282->{images} };
 # only what tags_stat's image counts decide), computed locally elsewhere
 {
 	my $emu = start_emu('--data', sample_file(), '--variant', 'stats-count-boxes');
-	my $db = fdw_db('tap_counts_boxes');
-	setup_fdw($db, endpoint => $emu->{base}, use_remote_estimate => 'true');
-	psql_ok($db, "CREATE USER MAPPING FOR CURRENT_USER SERVER ma");
+	my $db = counts_db('tap_counts_boxes', $emu);
 	my @shapes = (
 		"SELECT tag_name, count(*) FROM images WHERE %s GROUP BY 1",
 		"SELECT data_annotation_id, tag_name, count(image_id) FROM images WHERE %s GROUP BY 1, 2",

@@ -19,7 +19,7 @@ use Time::HiRes qw(time sleep);
 
 our @EXPORT = qw(emu_bin top_dir sample_file project_id start_emu stop_emu
   run_emu_fail http_get http_req get_json raw_http tmpdir json_decode
-  load_sample expected_ids);
+  iam_token load_sample expected_ids);
 
 binmode(Test::More->builder->$_, ':encoding(UTF-8)') for qw(output failure_output todo_output);
 
@@ -107,6 +107,19 @@ sub http_req {
 }
 
 sub http_get { http_req('GET', @_) }
+
+# iam_token($emu, $user, $password, $domain): POST /v3/auth/tokens of the
+# emulator's IAM (password identity, scoped to the project); returns the
+# response (a token in $res->{headers}{'x-subject-token'}, status 201).
+sub iam_token {
+	my ($emu, $user, $password, $domain) = @_;
+	return http_req('POST', "$emu->{base}/v3/auth/tokens", {
+		headers => { 'Content-Type' => 'application/json' },
+		content => encode_json({ auth => {
+			identity => { methods => ['password'], password => { user => {
+				name => $user, password => $password, domain => { name => $domain } } } },
+			scope => { project => { id => project_id() } } } }) });
+}
 
 # get_json($url[, headers]): GET, decode the body; returns ($status, $data, $res).
 sub get_json {

@@ -20,7 +20,8 @@ our @EXPORT = qw(fdw_db drop_db psql psql_ok psql_fails record_secret
   transcript_dir server_log access_log_lines token_requests setup_fdw
   fdw_table session_open session_run session_send session_wait session_close
   capture_start
-  capture_stop capture_requests backend_crashes);
+  capture_stop capture_requests backend_crashes forked_server forked_server_stop
+  record_request);
 
 # Where the psql transcripts and secrets of all TAP tests go: next to the
 # cluster, so that 160_secrets.t finds them whichever test ran first.
@@ -211,18 +212,52 @@ sub backend_crashes {
 	return $n;
 }
 
+# forked_server($name, $backlog, $serve): a server on a free port of
+# 127.0.0.1: a forked child runs $serve->($listener, $file), then exits;
+# $file, tmpdir()/$name.PORT, is created empty for the server to record the
+# requests it gets (record_request).  Returns { port, file, pid }.
+sub forked_server {
+	my ($name, $backlog, $serve) = @_;
+	my $l = IO::Socket::INET->new(Listen => $backlog, LocalAddr => '127.0.0.1',
+		LocalPort => 0, Proto => 'tcp', ReuseAddr => 1) or die "listen: $!";
+	my $file = tmpdir() . "/$name." . $l->sockport;
+	open(my $fh, '>', $file) or die; close $fh;
+	my $pid = fork() // die "fork: $!";
+	if ($pid == 0) {
+		$serve->($l, $file);
+		exit 0;
+	}
+	my $port = $l->sockport;
+	close $l;
+	return { port => $port, file => $file, pid => $pid };
+}
+
+# forked_server_stop($s): stop a forked_server (once; again does nothing).
+sub forked_server_stop {
+	my ($s) = @_;
+	return unless $s->{pid};
+	kill 'TERM', $s->{pid};
+	waitpid($s->{pid}, 0);
+	delete $s->{pid};
+}
+
+# record_request($file, $req): append a raw request to a forked_server's
+# record, as capture_requests reads it back.
+sub record_request {
+	my ($file, $req) = @_;
+	open(my $out, '>>:raw', $file) or die;
+	print $out "=====\n$req\n";
+	close $out;
+}
+
 # capture_start(@responses): a one-connection-at-a-time HTTP listener on
 # 127.0.0.1 that records every raw request it gets and answers each with the
 # next of @responses (complete HTTP answers; "Connection: close" is added;
 # the last one repeats).  Returns { port, file, pid }.
 sub capture_start {
 	my @responses = @_;
-	my $l = IO::Socket::INET->new(Listen => 5, LocalAddr => '127.0.0.1',
-		LocalPort => 0, Proto => 'tcp', ReuseAddr => 1) or die "listen: $!";
-	my $file = tmpdir() . "/capture." . $l->sockport;
-	open(my $fh, '>', $file) or die; close $fh;
-	my $pid = fork() // die "fork: $!";
-	if ($pid == 0) {
+	return forked_server('capture', 5, sub {
+		my ($l, $file) = @_;
 		my $i = 0;
 		while (my $c = $l->accept) {
 			my $req = '';
@@ -241,27 +276,17 @@ sub capture_start {
 				}
 				$req = "$head\r\n\r\n$body";
 			}
-			open(my $out, '>>:raw', $file) or die;
-			print $out "=====\n$req\n";
-			close $out;
+			record_request($file, $req);
 			my $resp = $responses[ $i < @responses ? $i : $#responses ];
 			$i++;
 			$resp =~ s/\r\n\r\n/\r\nConnection: close\r\n\r\n/;
 			print $c $resp;
 			close $c;
 		}
-		exit 0;
-	}
-	my $port = $l->sockport;
-	close $l;
-	return { port => $port, file => $file, pid => $pid };
+	});
 }
 
-sub capture_stop {
-	my ($c) = @_;
-	kill 'TERM', $c->{pid};
-	waitpid($c->{pid}, 0);
-}
+sub capture_stop { forked_server_stop(@_) }
 
 # capture_requests($c): the raw requests recorded so far.
 sub capture_requests {
