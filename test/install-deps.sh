@@ -16,8 +16,9 @@ build=(build-essential pkg-config postgresql-15 postgresql-server-dev-15
        postgresql-common libcurl4-openssl-dev libcjson-dev libssl-dev
        ca-certificates)
 # the tests and benchmarks: the emulator (libmicrohttpd), TAP (IPC::Run), wrk,
+# a real driver (psycopg 3, TAP 330),
 # git (make dist, checked by a TAP test)
-tests=(libmicrohttpd-dev openssl curl perl libipc-run-perl wrk git)
+tests=(libmicrohttpd-dev openssl curl perl libipc-run-perl wrk git python3-psycopg)
 
 case "${1:-all}" in
   build) pkgs=("${build[@]}") ;;
