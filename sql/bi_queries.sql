@@ -60,9 +60,9 @@ DEALLOCATE w4;
 DEALLOCATE w8;
 
 -- 2. previews: no job condition, no table option: the jobs of the listing
--- in its order, the LIMIT across them.  The first listing of a session
--- learns that the service counts offsets from 1 (offset 0 refused); later
--- ones start at 1: the listing page and two image pages for 200 rows.
+-- in its order, the LIMIT across them: the listing page (offset 1; offset
+-- 0, of a base not known yet, is asked last, by a read that gets there) and
+-- two image pages for 200 rows, from the first preview of a session on.
 EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM annotation_images LIMIT 200;
 SELECT count(*) FROM (SELECT * FROM annotation_images LIMIT 200) f;
 SELECT * FROM emulator_requests();

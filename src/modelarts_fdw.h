@@ -695,6 +695,11 @@ typedef struct MaLister
 	int			page_size;
 	int64		page;			/* the last page asked for */
 	bool		done;
+	bool		zero_last;		/* offset 0 still to ask, after the rest:
+								 * the listing's base is not known */
+	bool		probing;		/* the page asked for is that offset 0 */
+	bool		simple_end;		/* pages from 0: a short page or one with
+								 * nothing new ends the list */
 	MemoryContext page_cxt;		/* the current page's tree */
 	struct cJSON *json;			/* the current page */
 	struct cJSON *next_item;	/* the next item on it */

@@ -574,7 +574,8 @@ ma_explain_request_plan(const MaRequestPlan *plan, const char *project_id,
 
 		initStringInfo(&path);
 		initStringInfo(&query);
-		ma_append_jobs_request(&path, &query, project_id, 0,
+		/* offset 1 first (offset 0 last, of a base not known: resource.c) */
+		ma_append_jobs_request(&path, &query, project_id, 1,
 							   plan->list_page_size);
 		requests = lappend(requests, psprintf("GET %s?%s", path.data, query.data));
 	}

@@ -18,14 +18,17 @@
  * The listing (MaJobLister, also used by IMPORT FOREIGN SCHEMA; a MaLister,
  * the paged-list reader v2's dataset list shares) reads
  * annotation-jobs page by page and ends on a short or empty page.  Its
- * "offset" has no documented base: the listing asks for offset 0 first (a
- * 400 there is the answer of a listing counting from 1, and skipped), then
- * 1, 2, ...; a job already listed is skipped, so none is lost or listed
- * twice whatever the base.  A server may answer a page past the end with
- * the last page again: from offset 2 on, a page with no job not seen before
- * ends the listing, so it is bounded whatever the server does with offsets.
- * A 400 at offset 0 is remembered with the connection: the next listings
- * start at offset 1, one request less.
+ * "offset" has no documented base: the listing asks for offsets 1, 2, ...
+ * until a short page or a page with no job not seen before, then offset 0
+ * (a 400 there is the answer of a listing counting from 1, and skipped; a
+ * page of new jobs, the first page of a listing counting from 0); a job
+ * already listed is skipped, so none is lost or listed twice whatever the
+ * base, and a preview that its first page satisfies asks one page.  A
+ * server that answers past the end with the last page again, or ignores
+ * the offset, ends the listing on a page with nothing new, so it is
+ * bounded whatever the server does with offsets.  The base learnt at
+ * offset 0 is kept with the connection: the next listings ask no offset 0
+ * (from 1), or start there (from 0).
  *
  * Ownership: every cJSON here is malloc'd and hangs off the scan's run
  * context, whose reset callback frees it (rescan, end, error).
@@ -221,9 +224,24 @@ ma_lister_init(MaLister *lister, const MaListKind *kind, MaClient *client,
 	lister->project_id = project_id;
 	lister->page_size = page_size;
 	lister->page = -1;			/* the first asked for is offset 0 */
-	/* ... unless this connection's listing was seen to count from 1 */
-	if (kind->probe_base && client->conn && client->conn->listing_base == 1)
-		lister->page = 0;
+	lister->simple_end = true;
+	if (kind->probe_base)
+	{
+		int			base = client->conn ? client->conn->listing_base : -1;
+
+		/*
+		 * Of a listing whose base is not known, offset 1 comes first and
+		 * offset 0 last: a LIMIT met on the first page (a preview) costs
+		 * one listing request whatever the base, and a full read asks both
+		 * (see ma_lister_next).  A base seen already is kept.
+		 */
+		if (base != 0)
+		{
+			lister->page = 0;
+			lister->simple_end = false;
+			lister->zero_last = (base != 1);
+		}
+	}
 	lister->page_cxt = AllocSetContextCreate(client->cxt,
 											 "modelarts_fdw list page",
 											 ALLOCSET_SMALL_SIZES);
@@ -329,33 +347,38 @@ ma_lister_next(MaLister *lister, int64 *job_id, const char **string_id)
 			StringInfoData path;
 			StringInfoData query;
 
-			if (lister->done)
+			if (lister->done && !lister->zero_last)
 				return NULL;
 			MemoryContextReset(lister->page_cxt);
 			lister->json = NULL;
 			CHECK_FOR_INTERRUPTS();
 
+			/*
+			 * Of unknown base, offset 0 last, once the pages from offset 1
+			 * have ended: the first page if offsets count from 0; a 400 (or
+			 * the first page again, or nothing) if they count from 1.
+			 * Items seen twice are skipped, so none is lost or listed twice
+			 * whatever the base.
+			 */
+			if (lister->done)
+			{
+				lister->zero_last = false;
+				lister->probing = true;
+			}
 			initStringInfo(&path);
 			initStringInfo(&query);
 			kind->append_request(&path, &query, lister->project_id,
-								 ++lister->page, lister->page_size);
+								 lister->probing ? 0 : ++lister->page,
+								 lister->page_size);
 			call = ma_client_call(lister->client, path.data, query.data, -1);
-
-			/*
-			 * Of unknown base, offset 0 first: the first page if offsets
-			 * count from 0; a 400 (or the first page again, or nothing) if
-			 * they count from 1.  Either way offset 1 comes next, and items
-			 * seen twice are skipped, so none is lost or listed twice
-			 * whatever the base.
-			 */
 			if (ma_client_wait_unless(lister->client, call,
-									  kind->probe_base &&
-									  lister->page == 0 ? 400 : 0) == NULL)
+									  lister->probing ? 400 : 0) == NULL)
 			{
-				/* remembered: the next listings start at offset 1 */
+				/* remembered: the next listings ask no offset 0 */
 				if (lister->client->conn)
 					lister->client->conn->listing_base = 1;
 				ma_client_discard(lister->client, call);
+				lister->probing = false;
 				continue;
 			}
 			lister->json = ma_client_take_json(call, lister->page_cxt);
@@ -390,7 +413,18 @@ ma_lister_next(MaLister *lister, int64 *job_id, const char **string_id)
 			 * count from 1 (and a short page from offset 1 on).  The total
 			 * is only a hint: it may count the page alone.
 			 */
-			if (kind->probe_base)
+			if (lister->probing)
+			{
+				/*
+				 * Offset 0 answered: items not seen from offset 1 on mean
+				 * offsets count from 0 (the next listings start there);
+				 * none, that 0 is read as 1.  The list ends either way.
+				 */
+				if (lister->client->conn)
+					lister->client->conn->listing_base = fresh > 0 ? 0 : 1;
+				lister->probing = false;
+			}
+			else if (!lister->simple_end)
 			{
 				total = kind->total_key ?
 					cJSON_GetObjectItemCaseSensitive(lister->json,
@@ -407,9 +441,7 @@ ma_lister_next(MaLister *lister, int64 *job_id, const char **string_id)
 									   (int64) lister->nlisted,
 									   kind->items_name, total->valuedouble),
 							 errhint("The service seems to ignore the offset parameter.")));
-				if (lister->page >= 1 &&
-					(got < lister->page_size ||
-					 (lister->page >= 2 && fresh == 0)))
+				if (got < lister->page_size || fresh == 0)
 					lister->done = true;
 			}
 			else if (got < lister->page_size || fresh == 0)

@@ -9,7 +9,7 @@
 #   force_generic_plan and force_custom_plan, with int4 and int8 parameters:
 #   one request per execution, per_page=10&page=3, the right rows;
 # - a preview without a job (LIMIT bound as a parameter): 200 rows, at most
-#   4 requests on a new connection (the listing's offset base learnt once);
+#   3 requests on a new connection (the listing page, two image pages);
 # - a server-side cursor fetching 50 rows at a time: every row once;
 # - the optional-filter idiom under a generic plan: the tag given is one
 #   filtered request, NULL reads the job.
@@ -85,7 +85,7 @@ for my $case ([ 'window-auto', 12 ], [ 'window-int4-generic', 3 ],
 	my $r = scenario('preview');
 	is(scalar @{ $r->{rows} || [] }, 200, 'preview: 200 rows without a job');
 	my @req = new_requests();
-	cmp_ok(scalar @req, '<=', 4, 'preview: at most 4 requests on a new connection')
+	cmp_ok(scalar @req, '<=', 3, 'preview: at most 3 requests on a new connection')
 	  or diag(join("\n", @req));
 	ok(scalar(grep { m{^annotation-jobs\?} } @req) >= 1, 'preview: it read the listing');
 }
