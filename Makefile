@@ -16,7 +16,7 @@ MODULE_big = modelarts_fdw
 OBJS = src/modelarts_fdw.o src/option.o src/plan.o src/convert.o \
 	src/connection.o src/transport.o src/client.o src/request.o \
 	src/scan.o src/auth.o src/resource.o src/import.o src/perimeter.o \
-	src/stats.o src/estimate.o src/aggregate.o src/v2.o
+	src/stats.o src/estimate.o src/aggregate.o src/v2.o src/json.o
 DATA = sql/modelarts_fdw--0.1.0.sql
 PGFILEDESC = "modelarts_fdw - foreign data wrapper for ModelArts labeling jobs"
 
@@ -39,6 +39,7 @@ include $(PGXS)
 # PGXS tracks no header dependencies: every object depends on the one
 # private header, so that a changed struct never leaves a stale object.
 $(OBJS): src/modelarts_fdw.h
+src/json.o src/client.o: src/json.h
 
 # The emulator and its build are test tools: not part of all or install.
 .PHONY: emulator emulator-clean dist

@@ -52,6 +52,7 @@
 #include "common/pg_prng.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "json.h"
 #include "modelarts_fdw.h"
 #include "pgstat.h"
 #include "storage/latch.h"
@@ -73,7 +74,7 @@
 #define MA_ARENA_BLOCK		(64 * 1024)
 
 /*
- * Where cJSON allocates while an answer is parsed: blocks palloc'd in a
+ * Where an answer's tree goes (see json.c): blocks palloc'd in a
  * memory context, handed out by bumping a pointer, never freed one by one:
  * the tree goes when its context is reset or deleted.  At most "limit"
  * bytes; past it an allocation fails, and so does the parse.
@@ -88,18 +89,12 @@ typedef struct MaJsonArena
 	bool		exceeded;
 } MaJsonArena;
 
-/* The arena of the parse in progress, or NULL: then cJSON uses malloc. */
-static MaJsonArena *active_arena = NULL;
-
-static void *json_malloc(size_t size);
-static void json_free(void *ptr);
 static void client_reset_callback(void *arg);
 static void start_call(MaClient *client, MaCall *call);
 static void dispatch(MaClient *client);
 static void call_finished(MaClient *client, MaCall *call);
 static bool schedule_retry(MaClient *client, MaCall *call, int wait_ms);
 static void fail_call(MaCall *call, MaCallFailure failure);
-static bool has_nul(const char *text, int len);
 static cJSON *parse_answer(MaClient *client, MaCall *call,
 						   MaCallFailure *failure);
 static void report_failure(MaClient *client, MaCall *call) pg_attribute_noreturn();
@@ -118,30 +113,16 @@ static void call_error_callback(void *arg);
 
 
 /*
- * cJSON's allocator, set once when the library loads: the arena of the
- * parse in progress, or malloc and free as cJSON's own.  Trees parsed from
- * answers live in memory contexts (see parse_answer) and are never given to
+ * ma_json_read's allocator: bump allocation in the arena "arg".  Trees read
+ * from answers live in memory contexts (see parse_answer) and never go to
  * cJSON_Delete; trees built by hand (resource.c's rows, cJSON_Duplicate
- * copies) are malloc'd and are.
+ * copies) use cJSON's own malloc and free, and do.
  */
-void
-ma_json_init(void)
-{
-	cJSON_Hooks hooks;
-
-	hooks.malloc_fn = json_malloc;
-	hooks.free_fn = json_free;
-	cJSON_InitHooks(&hooks);
-}
-
 static void *
-json_malloc(size_t size)
+arena_alloc(void *arg, size_t size)
 {
-	MaJsonArena *a = active_arena;
+	MaJsonArena *a = (MaJsonArena *) arg;
 	char	   *p;
-
-	if (a == NULL)
-		return malloc(size);
 
 	size = MAXALIGN(size);
 	if (a->used + size > a->limit)
@@ -172,35 +153,27 @@ json_malloc(size_t size)
 	return p;
 }
 
-/* Nothing is freed from an arena: its context goes as a whole. */
-static void
-json_free(void *ptr)
-{
-	if (active_arena == NULL)
-		free(ptr);
-}
-
 /*
  * Parse a JSON text into a tree that lives in "cxt", using at most
- * MA_MAX_PARSE_BYTES there.  Returns NULL if it is not JSON (*end where
- * parsing stopped) or the tree would take more (*too_big).  cJSON raises no
- * PostgreSQL error, so the arena is always unset again.
+ * MA_MAX_PARSE_BYTES there (see json.c).  Returns NULL if it is not JSON
+ * (*end where reading stopped), if the tree would take more (*too_big), or
+ * if a string holds \u0000 (*nul).  Raises no PostgreSQL error but out of
+ * memory in palloc's own sense.
  */
 cJSON *
 ma_json_parse(const char *text, int len, MemoryContext cxt,
-			  const char **end, bool *too_big)
+			  const char **end, bool *too_big, bool *nul)
 {
 	MaJsonArena arena;
+	MaJsonStatus status;
 	cJSON	   *json;
 
 	memset(&arena, 0, sizeof(arena));
 	arena.cxt = cxt;
 	arena.limit = MA_MAX_PARSE_BYTES;
-	active_arena = &arena;
-	/* the terminating NUL in the length, required: no trailing garbage */
-	json = cJSON_ParseWithLengthOpts(text, len + 1, end, true);
-	active_arena = NULL;
+	json = ma_json_read(text, len, arena_alloc, &arena, end, &status);
 	*too_big = arena.exceeded;
+	*nul = (status == MA_JSON_NUL);
 	if (arena.exceeded)
 		json = NULL;
 	return json;
@@ -658,32 +631,6 @@ fail_call(MaCall *call, MaCallFailure failure)
  * and for an images call, one whose project_id is the job asked for.
  * Returns the malloc'd cJSON, or NULL with *failure saying why.
  */
-/*
- * Does a JSON text hold a NUL: a raw one, or the escape \u0000 (not a
- * "\\u0000", an escaped backslash followed by "u0000")?
- */
-static bool
-has_nul(const char *text, int len)
-{
-	const char *p = text;
-	const char *end = text + len;
-
-	if (memchr(text, '\0', len) != NULL)
-		return true;
-	while ((p = memmem(p, end - p, "\\u0000", 6)) != NULL)
-	{
-		const char *q = p;
-		int			backslashes = 0;
-
-		while (q > text && q[-1] == '\\')
-			q--, backslashes++;
-		if (backslashes % 2 == 0)
-			return true;
-		p += 6;
-	}
-	return false;
-}
-
 static cJSON *
 parse_answer(MaClient *client, MaCall *call, MaCallFailure *failure)
 {
@@ -692,16 +639,17 @@ parse_answer(MaClient *client, MaCall *call, MaCallFailure *failure)
 	const char *body;
 	int			len;
 	bool		too_big;
+	bool		nul;
 	cJSON	   *json;
 	cJSON	   *item;
 
 	body = ma_http_body(req, &len);
 
 	/*
-	 * A NUL in a string (raw, or as \u0000) would silently cut it: cJSON
-	 * keeps C strings.  An error instead.
+	 * A NUL in a string (raw, or as \u0000, see below) would silently cut
+	 * it: the tree keeps C strings.  An error instead.
 	 */
-	if (has_nul(body, len))
+	if (memchr(body, '\0', len) != NULL)
 	{
 		*failure = MA_FAIL_NUL;
 		return NULL;
@@ -713,11 +661,11 @@ parse_answer(MaClient *client, MaCall *call, MaCallFailure *failure)
 	else
 		MemoryContextReset(call->json_cxt);
 
-	json = ma_json_parse(body, len, call->json_cxt, &end, &too_big);
+	json = ma_json_parse(body, len, call->json_cxt, &end, &too_big, &nul);
 	if (json == NULL)
 	{
 		call->error_pos = end ? (int) (end - body) : 0;
-		*failure = too_big ? MA_FAIL_TOO_BIG : MA_FAIL_JSON;
+		*failure = nul ? MA_FAIL_NUL : too_big ? MA_FAIL_TOO_BIG : MA_FAIL_JSON;
 		return NULL;
 	}
 	if (!cJSON_IsObject(json))

@@ -201,11 +201,10 @@ static void explain_row_count(Node *expr, int64 absent, bool *known,
 
 PG_FUNCTION_INFO_V1(modelarts_fdw_handler);
 
-/* Library load: cJSON's allocator (see client.c), the IMPORT comments hook (import.c), the GUCs. */
+/* Library load: the IMPORT comments hook (import.c), the GUCs. */
 void
 _PG_init(void)
 {
-	ma_json_init();
 	ma_import_init();
 	ma_perimeter_init();
 

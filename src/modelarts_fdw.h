@@ -644,9 +644,8 @@ extern List *ma_request_secrets(MaHttpRequest *req);
 extern void ma_malformed_answer(MaCall *call, const char *what) pg_attribute_noreturn();
 extern bool ma_json_whole_number(const struct cJSON *item, int64 *value);
 
-extern void ma_json_init(void);
 extern struct cJSON *ma_json_parse(const char *text, int len, MemoryContext cxt,
-								   const char **end, bool *too_big);
+								   const char **end, bool *too_big, bool *nul);
 
 /* in auth.c */
 extern List *ma_auth_headers(MaConnection *conn, const char *method,

@@ -1,0 +1,40 @@
+/*-------------------------------------------------------------------------
+ *
+ * json.h
+ *		  The reader of the service's answers: JSON text to a cJSON tree.
+ *
+ * Plain C, no PostgreSQL header: test/json/json_diff.c builds it alone to
+ * compare its trees with cJSON's own parser.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MA_JSON_H
+#define MA_JSON_H
+
+#include <stddef.h>
+
+struct cJSON;
+
+/* Nesting deeper than this is refused (cJSON's CJSON_NESTING_LIMIT). */
+#define MA_JSON_MAX_DEPTH	1000
+
+typedef enum MaJsonStatus
+{
+	MA_JSON_OK,
+	MA_JSON_SYNTAX,				/* not JSON, or nested too deep */
+	MA_JSON_NUL,				/* a string holds \u0000 */
+	MA_JSON_NO_MEMORY			/* the allocator said no */
+} MaJsonStatus;
+
+/*
+ * Where the nodes and strings go: alloc(arg, size) returns memory aligned
+ * for any type, or NULL.  Nothing is ever freed one by one: the caller
+ * frees the whole (see ma_json_parse in client.c).
+ */
+typedef void *(*MaJsonAllocFn) (void *arg, size_t size);
+
+extern struct cJSON *ma_json_read(const char *text, size_t len,
+								  MaJsonAllocFn alloc, void *arg,
+								  const char **stop, MaJsonStatus *status);
+
+#endif							/* MA_JSON_H */
