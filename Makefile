@@ -39,7 +39,7 @@ include $(PGXS)
 # PGXS tracks no header dependencies: every object depends on the one
 # private header, so that a changed struct never leaves a stale object.
 $(OBJS): src/modelarts_fdw.h
-src/json.o src/client.o: src/json.h
+src/json.o src/client.o src/convert.o: src/json.h
 
 # The emulator and its build are test tools: not part of all or install.
 .PHONY: emulator emulator-clean dist

@@ -41,6 +41,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "json.h"
 #include "mb/pg_wchar.h"
 #include "modelarts_fdw.h"
 
@@ -190,7 +191,7 @@ int
 ma_distinct_tags(const cJSON *image, const MaAnswerShape *shape,
 				 const char ***tags)
 {
-	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(image, shape->tags);
+	const cJSON *arr = ma_json_member(image, shape->tags);
 	const cJSON *item;
 	const char **out;
 	tagset_hash *set = NULL;
@@ -207,7 +208,7 @@ ma_distinct_tags(const cJSON *image, const MaAnswerShape *shape,
 	nentries = cJSON_GetArraySize(arr);
 	if (nentries > MA_MAX_IMAGE_TAGS)
 	{
-		const cJSON *id = cJSON_GetObjectItemCaseSensitive(image, shape->id);
+		const cJSON *id = ma_json_member(image, shape->id);
 
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -229,7 +230,7 @@ ma_distinct_tags(const cJSON *image, const MaAnswerShape *shape,
 			name = item->valuestring;
 		else if (cJSON_IsObject(item))
 		{
-			const cJSON *t = cJSON_GetObjectItemCaseSensitive(item, shape->tag_name);
+			const cJSON *t = ma_json_member(item, shape->tag_name);
 
 			if (cJSON_IsString(t))
 				name = t->valuestring;
@@ -312,7 +313,7 @@ ma_fill_row(Relation rel, MaColumn *columns, int ncolumns,
 			case MA_COL_DATASET_ID:
 				if (src->dataset_id == NULL)
 					values[idx] = convert_json(col,
-											   cJSON_GetObjectItemCaseSensitive(src->object, "dataset_id"),
+											   ma_json_member(src->object, "dataset_id"),
 											   &nulls[idx]);
 				else
 					values[idx] = convert_text(col, src->dataset_id);
@@ -328,15 +329,15 @@ ma_fill_row(Relation rel, MaColumn *columns, int ncolumns,
 				break;
 			case MA_COL_ANNOTATIONS:
 				values[idx] = convert_json(col,
-										   cJSON_GetObjectItemCaseSensitive(src->object, src->shape->tags),
+										   ma_json_member(src->object, src->shape->tags),
 										   &nulls[idx]);
 				break;
 			case MA_COL_WIDTH:
 			case MA_COL_HEIGHT:
 				size = src->object;
 				if (src->shape->size_parent)
-					size = cJSON_GetObjectItemCaseSensitive(size, src->shape->size_parent);
-				size = cJSON_GetObjectItemCaseSensitive(size, src->shape->size);
+					size = ma_json_member(size, src->shape->size_parent);
+				size = ma_json_member(size, src->shape->size);
 				if (size != NULL && !cJSON_IsNull(size) && !cJSON_IsArray(size))
 					wrong_field(src->object, src->shape, src->shape->size,
 								"is not an array");
@@ -349,7 +350,7 @@ ma_fill_row(Relation rel, MaColumn *columns, int ncolumns,
 				break;
 			case MA_COL_KEY:
 				values[idx] = convert_json(col,
-										   cJSON_GetObjectItemCaseSensitive(src->object, col->key),
+										   ma_json_member(src->object, col->key),
 										   &nulls[idx]);
 				break;
 		}
@@ -755,7 +756,7 @@ static void
 wrong_field(const cJSON *image, const MaAnswerShape *shape, const char *field,
 			const char *what)
 {
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(image, shape->id);
+	const cJSON *id = ma_json_member(image, shape->id);
 
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),

@@ -12,8 +12,9 @@
 #define MA_JSON_H
 
 #include <stddef.h>
+#include <string.h>
 
-struct cJSON;
+#include <cjson/cJSON.h>
 
 /* Nesting deeper than this is refused (cJSON's CJSON_NESTING_LIMIT). */
 #define MA_JSON_MAX_DEPTH	1000
@@ -33,8 +34,28 @@ typedef enum MaJsonStatus
  */
 typedef void *(*MaJsonAllocFn) (void *arg, size_t size);
 
-extern struct cJSON *ma_json_read(const char *text, size_t len,
+extern cJSON *ma_json_read(const char *text, size_t len,
 								  MaJsonAllocFn alloc, void *arg,
 								  const char **stop, MaJsonStatus *status);
+
+/*
+ * cJSON_GetObjectItemCaseSensitive, for the rows' hot path: the member of
+ * "object" named "key" (the first one), or NULL, with the same rules (it
+ * stops at a nameless child, so an array has no members), but without a
+ * call to strcmp for every key passed: a first character that differs
+ * settles most of them.
+ */
+static inline cJSON *
+ma_json_member(const cJSON *object, const char *key)
+{
+	cJSON	   *c;
+
+	if (object == NULL || key == NULL)
+		return NULL;
+	for (c = object->child; c != NULL && c->string != NULL; c = c->next)
+		if (c->string[0] == key[0] && strcmp(c->string, key) == 0)
+			return c;
+	return NULL;
+}
 
 #endif							/* MA_JSON_H */
