@@ -70,20 +70,15 @@
 /* How much of a text from the server a message quotes. */
 #define MA_QUOTE_BYTES		1000
 
-/* The arena's blocks; a larger allocation gets a block of its own. */
-#define MA_ARENA_BLOCK		(64 * 1024)
-
 /*
- * Where an answer's tree goes (see json.c): blocks palloc'd in a
- * memory context, handed out by bumping a pointer, never freed one by one:
- * the tree goes when its context is reset or deleted.  At most "limit"
- * bytes; past it an allocation fails, and so does the parse.
+ * Where an answer's tree goes (see json.c, which carves its nodes from the
+ * blocks asked here): a memory context, never freed piece by piece: the
+ * tree goes when the context is reset or deleted.  At most "limit" bytes;
+ * past it an allocation fails, and so does the reading.
  */
 typedef struct MaJsonArena
 {
 	MemoryContext cxt;
-	char	   *next;			/* free space in the current block */
-	char	   *end;
 	Size		used;
 	Size		limit;
 	bool		exceeded;
@@ -113,8 +108,8 @@ static void call_error_callback(void *arg);
 
 
 /*
- * ma_json_read's allocator: bump allocation in the arena "arg".  Trees read
- * from answers live in memory contexts (see parse_answer) and never go to
+ * ma_json_read's allocator: memory of the arena "arg".  Trees read from
+ * answers live in memory contexts (see parse_answer) and never go to
  * cJSON_Delete; trees built by hand (resource.c's rows, cJSON_Duplicate
  * copies) use cJSON's own malloc and free, and do.
  */
@@ -122,35 +117,14 @@ static void *
 arena_alloc(void *arg, size_t size)
 {
 	MaJsonArena *a = (MaJsonArena *) arg;
-	char	   *p;
 
-	size = MAXALIGN(size);
-	if (a->used + size > a->limit)
+	if (size > a->limit - a->used)
 	{
 		a->exceeded = true;
 		return NULL;
 	}
-	if (size > (Size) (a->end - a->next))
-	{
-		Size		blksize = Max(size, MA_ARENA_BLOCK);
-		char	   *blk = MemoryContextAllocExtended(a->cxt, blksize,
-													 MCXT_ALLOC_NO_OOM);
-
-		if (blk == NULL)
-			return NULL;
-		/* a large allocation alone keeps the current block for the rest */
-		if (size >= MA_ARENA_BLOCK)
-		{
-			a->used += size;
-			return blk;
-		}
-		a->next = blk;
-		a->end = blk + blksize;
-	}
-	p = a->next;
-	a->next += size;
 	a->used += size;
-	return p;
+	return MemoryContextAllocExtended(a->cxt, size, MCXT_ALLOC_NO_OOM);
 }
 
 /*

@@ -40,14 +40,33 @@
 
 #include "json.h"
 
+/* Slots of the key cache: a power of two. */
+#define KEY_SLOTS	64
+
+/*
+ * Nodes and strings are carved from blocks of this size asked of the
+ * allocator; a string of a quarter of it or more is asked for alone.
+ */
+#define BLOCK_BYTES	(64 * 1024)
+#define ALIGN_BYTES	8
+
 typedef struct Reader
 {
 	const char *p;				/* next character */
 	const char *end;
 	MaJsonAllocFn alloc;
 	void	   *arg;
+	char	   *next;			/* free space in the current block */
+	char	   *block_end;
 	int			depth;
 	MaJsonStatus status;
+	/* keys read so far, by length and first character: see read_key */
+	struct
+	{
+		const char *text;		/* in the answer: the key's characters */
+		const char *copy;		/* its copy in the tree */
+		size_t		len;
+	}			keys[KEY_SLOTS];
 } Reader;
 
 static cJSON *read_value(Reader *r);
@@ -79,10 +98,34 @@ fail(Reader *r, MaJsonStatus status)
 	return NULL;
 }
 
+/* size bytes, aligned, from the current block or a new one; or NULL */
+static inline void *
+take(Reader *r, size_t size)
+{
+	void	   *p;
+
+	size = (size + ALIGN_BYTES - 1) & ~(size_t) (ALIGN_BYTES - 1);
+	if (size > (size_t) (r->block_end - r->next))
+	{
+		char	   *block;
+
+		if (size >= BLOCK_BYTES / 4)
+			return r->alloc(r->arg, size);
+		block = r->alloc(r->arg, BLOCK_BYTES);
+		if (block == NULL)
+			return NULL;
+		r->next = block;
+		r->block_end = block + BLOCK_BYTES;
+	}
+	p = r->next;
+	r->next += size;
+	return p;
+}
+
 static inline cJSON *
 new_node(Reader *r, int type)
 {
-	cJSON	   *node = r->alloc(r->arg, sizeof(cJSON));
+	cJSON	   *node = take(r, sizeof(cJSON));
 
 	if (node == NULL)
 		return fail(r, MA_JSON_NO_MEMORY);
@@ -239,7 +282,7 @@ read_string(Reader *r)
 			break;
 		q++;
 	}
-	out = r->alloc(r->arg, (size_t) (q - s) + 1);
+	out = take(r, (size_t) (q - s) + 1);
 	if (out == NULL)
 		return (char *) fail(r, MA_JSON_NO_MEMORY);
 	bs = memchr(s, '\\', q - s);
@@ -330,7 +373,7 @@ read_number(Reader *r)
 		/* strtod needs a terminated copy (PostgreSQL's LC_NUMERIC is C) */
 		char		small[64];
 		size_t		n = (size_t) (p - s);
-		char	   *copy = n < sizeof(small) ? small : r->alloc(r->arg, n + 1);
+		char	   *copy = n < sizeof(small) ? small : take(r, n + 1);
 
 		if (copy == NULL)
 			return fail(r, MA_JSON_NO_MEMORY);
@@ -352,6 +395,40 @@ read_number(Reader *r)
 		node->valueint = (int) d;
 	r->p = p;
 	return node;
+}
+
+/*
+ * A key, r->p at its opening quote.  The members of an answer's images all
+ * have the same few keys: a key without escapes, already read once, gets
+ * the copy made then (the tree's strings are never written to).
+ */
+static char *
+read_key(Reader *r)
+{
+	const char *s = r->p + 1;
+	const char *q = memchr(s, '"', r->end - s);
+	size_t		len;
+	unsigned	slot;
+	char	   *copy;
+
+	if (q == NULL || memchr(s, '\\', q - s) != NULL)
+		return read_string(r);
+	len = (size_t) (q - s);
+	slot = (unsigned) (len * 31 + (len ? (unsigned char) s[0] + (unsigned char) s[len - 1] : 0)) % KEY_SLOTS;
+	if (r->keys[slot].copy != NULL && r->keys[slot].len == len &&
+		memcmp(r->keys[slot].text, s, len) == 0)
+	{
+		r->p = q + 1;
+		return (char *) r->keys[slot].copy;
+	}
+	copy = read_string(r);
+	if (copy != NULL)
+	{
+		r->keys[slot].text = s;
+		r->keys[slot].copy = copy;
+		r->keys[slot].len = len;
+	}
+	return copy;
 }
 
 /* An array or an object, r->p at its opening bracket or brace. */
@@ -386,7 +463,7 @@ read_container(Reader *r, bool object)
 		{
 			if (r->p >= r->end || *r->p != '"')
 				return fail(r, MA_JSON_SYNTAX);
-			key = read_string(r);
+			key = read_key(r);
 			if (key == NULL)
 				return NULL;
 			skip_ws(r);
@@ -490,8 +567,11 @@ ma_json_read(const char *text, size_t len, MaJsonAllocFn alloc, void *arg,
 	r.end = text + len;
 	r.alloc = alloc;
 	r.arg = arg;
+	r.next = NULL;
+	r.block_end = NULL;
 	r.depth = 0;
 	r.status = MA_JSON_OK;
+	memset(r.keys, 0, sizeof(r.keys));
 
 	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
 		r.p += 3;
