@@ -13,7 +13,7 @@
 #   SIZES="10000 100000 1000000"  images in the job (one job per size)
 #   IN_FLIGHT=8        the server option requests_in_flight (set explicitly;
 #                      8 is its default), and K of the curl:K floor
-#   RUNS=3             runs of every measurement; the best one is reported
+#   RUNS=5             runs of every measurement; the best one is reported
 #   READ_TIMEOUT=900   seconds to wait for any one query before giving up
 # e.g.  test/bench/fdw_bench.sh SIZES=2000
 # (bare numbers are taken as SIZES too: test/bench/fdw_bench.sh 2000 20000)
@@ -86,7 +86,7 @@ cd "$top"
 bench_args --bare-sizes "SIZES IN_FLIGHT RUNS READ_TIMEOUT" "$@"
 read -r -a sizes <<<"${SIZES:-10000 100000 1000000}"
 in_flight=${IN_FLIGHT:-8}
-runs=${RUNS:-3}
+runs=${RUNS:-5}
 timeout=${READ_TIMEOUT:-900}
 
 bench_numbers "${sizes[@]}" "$in_flight" "$runs" "$timeout"
