@@ -46,11 +46,7 @@
 /* Slots of the key cache: a power of two. */
 #define KEY_SLOTS	64
 
-/*
- * Nodes and strings are carved from blocks of this size asked of the
- * allocator; a string of a quarter of it or more is asked for alone.
- */
-#define BLOCK_BYTES	(64 * 1024)
+#define BLOCK_BYTES	MA_JSON_BLOCK_BYTES
 #define ALIGN_BYTES	8
 
 typedef struct Reader

@@ -16,6 +16,13 @@
 
 #include <cjson/cJSON.h>
 
+/*
+ * The reader carves nodes and strings from blocks of this size, which it
+ * asks of its allocator (a string of a quarter of it or more is asked for
+ * alone).
+ */
+#define MA_JSON_BLOCK_BYTES	(64 * 1024)
+
 /* Nesting deeper than this is refused (cJSON's CJSON_NESTING_LIMIT). */
 #define MA_JSON_MAX_DEPTH	1000
 
