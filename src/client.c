@@ -45,6 +45,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <sys/mman.h>
 
 #include <curl/curl.h>
 #include <cjson/cJSON.h>
@@ -111,55 +112,88 @@ static void call_error_callback(void *arg);
 
 
 /*
- * The reader's blocks (MA_JSON_BLOCK_BYTES each) are malloc'd, not palloc'd,
+ * The reader's blocks (MA_JSON_BLOCK_BYTES each) are mapped, not palloc'd,
  * so that a tree's blocks can serve the next answers when it goes: a block
  * palloc'd and freed for every page of a long scan is given back to the
  * system and faulted in again, page by page (27,000 page faults in a
  * 1,000,000-image scan).  A tree's blocks are listed in its memory context,
  * whose reset callback keeps up to MA_SPARE_BLOCKS of them here (2 MB) and
- * frees the rest: they go with the tree, on error too.
+ * unmaps the rest: they go with the tree, on error too, and the memory of
+ * a huge tree goes back to the system at once (spare blocks in the heap
+ * would keep it from shrinking below them).
  */
 #define MA_SPARE_BLOCKS		32
 
-typedef struct MaBlock
-{
-	struct MaBlock *next;
-} MaBlock;
-
-#define MA_BLOCK_HEADER		MAXALIGN(sizeof(MaBlock))
-
-static MaBlock *spare_blocks = NULL;
+static void *spare_blocks[MA_SPARE_BLOCKS];
 static int	nspare_blocks = 0;
 
 /* The blocks of one tree, in the tree's memory context. */
 typedef struct MaTreeBlocks
 {
 	MemoryContextCallback cb;
-	MaBlock    *head;
+	void	  **blocks;
+	int			nblocks;
+	int			maxblocks;
 } MaTreeBlocks;
 
-/* A tree's memory context is reset or deleted: keep or free its blocks. */
+/* A tree's memory context is reset or deleted: keep or unmap its blocks. */
 static void
 give_back_blocks(void *arg)
 {
 	MaTreeBlocks *tb = (MaTreeBlocks *) arg;
-	MaBlock    *b = tb->head;
 
-	while (b != NULL)
+	for (int i = 0; i < tb->nblocks; i++)
 	{
-		MaBlock    *next = b->next;
-
 		if (nspare_blocks < MA_SPARE_BLOCKS)
-		{
-			b->next = spare_blocks;
-			spare_blocks = b;
-			nspare_blocks++;
-		}
+			spare_blocks[nspare_blocks++] = tb->blocks[i];
 		else
-			free(b);
-		b = next;
+			munmap(tb->blocks[i], MA_JSON_BLOCK_BYTES);
 	}
-	tb->head = NULL;
+	tb->nblocks = 0;
+}
+
+/* A new block for the arena, listed in its tree; NULL if out of memory. */
+static void *
+arena_block(MaJsonArena *a)
+{
+	MaTreeBlocks *tb = a->blocks;
+	void	   *block;
+
+	if (tb == NULL)
+	{
+		tb = MemoryContextAllocExtended(a->cxt, sizeof(MaTreeBlocks),
+										MCXT_ALLOC_NO_OOM | MCXT_ALLOC_ZERO);
+		if (tb == NULL)
+			return NULL;
+		tb->cb.func = give_back_blocks;
+		tb->cb.arg = tb;
+		MemoryContextRegisterResetCallback(a->cxt, &tb->cb);
+		a->blocks = tb;
+	}
+	if (tb->nblocks == tb->maxblocks)
+	{
+		int			n = Max(8, tb->maxblocks * 2);
+		void	  **blocks = MemoryContextAllocExtended(a->cxt, n * sizeof(void *),
+														MCXT_ALLOC_NO_OOM);
+
+		if (blocks == NULL)
+			return NULL;
+		if (tb->nblocks > 0)
+			memcpy(blocks, tb->blocks, tb->nblocks * sizeof(void *));
+		tb->blocks = blocks;
+		tb->maxblocks = n;
+	}
+	if (nspare_blocks > 0)
+		block = spare_blocks[--nspare_blocks];
+	else
+	{
+		block = mmap(NULL, MA_JSON_BLOCK_BYTES, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (block == MAP_FAILED)
+			return NULL;
+	}
+	tb->blocks[tb->nblocks++] = block;
+	return block;
 }
 
 /*
@@ -173,42 +207,16 @@ static void *
 arena_alloc(void *arg, size_t size)
 {
 	MaJsonArena *a = (MaJsonArena *) arg;
-	MaBlock    *b;
 
 	if (size > a->limit - a->used)
 	{
 		a->exceeded = true;
 		return NULL;
 	}
-	if (size != MA_JSON_BLOCK_BYTES)
-	{
-		a->used += size;
-		return MemoryContextAllocExtended(a->cxt, size, MCXT_ALLOC_NO_OOM);
-	}
-
-	if (a->blocks == NULL)
-	{
-		a->blocks = MemoryContextAllocExtended(a->cxt, sizeof(MaTreeBlocks),
-											   MCXT_ALLOC_NO_OOM);
-		if (a->blocks == NULL)
-			return NULL;
-		a->blocks->head = NULL;
-		a->blocks->cb.func = give_back_blocks;
-		a->blocks->cb.arg = a->blocks;
-		MemoryContextRegisterResetCallback(a->cxt, &a->blocks->cb);
-	}
-	if (spare_blocks != NULL)
-	{
-		b = spare_blocks;
-		spare_blocks = b->next;
-		nspare_blocks--;
-	}
-	else if ((b = malloc(MA_BLOCK_HEADER + size)) == NULL)
-		return NULL;
-	b->next = a->blocks->head;
-	a->blocks->head = b;
 	a->used += size;
-	return (char *) b + MA_BLOCK_HEADER;
+	if (size == MA_JSON_BLOCK_BYTES)
+		return arena_block(a);
+	return MemoryContextAllocExtended(a->cxt, size, MCXT_ALLOC_NO_OOM);
 }
 
 /*
