@@ -463,7 +463,7 @@ extern char *ma_redact_window(const char *body, int len, List *extra,
 /*
  * Answers larger than this are refused rather than buffered, and the tree
  * parsed from one may take at most MA_MAX_PARSE_BYTES (a 100-image page
- * takes about 150 kB): memory stays proportional to a normal page, whatever
+ * takes two 64 kB blocks): memory stays proportional to a normal page, whatever
  * a server sends.
  */
 #define MA_MAX_ANSWER_BYTES		(16 * 1024 * 1024)
