@@ -9,13 +9,17 @@
  * One line per text:  OURS CJSON SAME HEX
  *   OURS   ok, syntax, nul or nomem: what src/json.c said
  *   CJSON  ok or error: what cJSON_ParseWithLength said
- *   SAME   same: both read it and the trees are equal (types, keys,
+ *   SAME   stop: the reader's stop position is outside the text;
+ *          status: a tree and an error status, or neither;
+ *          same: both read it and the trees are equal (types, keys,
  *          strings, numbers bit for bit, order, valueint); differ: both
  *          read it, the trees are not equal; links: src/json.c's tree is
  *          not linked as cJSON links (the first child's prev is the last,
  *          every next's prev is its predecessor); "-": not both read it
  *   HEX    the text, hex-encoded (test/t/350_json_reader.t judges it
  *          with JSON::PP)
+ * The reader gets each text in a buffer of exactly its length, so that a
+ * build with -fsanitize=address catches a read past its end.
  * Exit status 0; the judging is the test's.
  */
 #include <stdbool.h>
@@ -116,13 +120,24 @@ judge(const unsigned char *text, size_t len)
 	Allocs		allocs = {0};
 	MaJsonStatus status;
 	const char *stop;
-	cJSON	   *ours = ma_json_read((const char *) text, len, track_alloc,
-									&allocs, &stop, &status);
+	/* exactly len bytes, no terminator: a read past the end is one */
+	char	   *exact = malloc(len ? len : 1);
+	cJSON	   *ours;
 	cJSON	   *theirs = cJSON_ParseWithLength((const char *) text, len);
 	const char *same = "-";
 
+	if (exact == NULL)
+		abort();
+	if (len > 0)
+		memcpy(exact, text, len);
+	ours = ma_json_read(exact, len, track_alloc, &allocs, &stop, &status);
+	if (stop < exact || stop > exact + len)
+		same = "stop";			/* the stop is not in the text */
+
 	if ((ours == NULL) != (status != MA_JSON_OK))
 		same = "status";		/* a tree and an error, or neither */
+	else if (strcmp(same, "stop") == 0)
+		;
 	else if (ours && theirs)
 		same = !linked(ours) ? "links" : same_tree(ours, theirs) ? "same" : "differ";
 	printf("%s %s %s ", names[status], theirs ? "ok" : "error", same);
@@ -131,6 +146,7 @@ judge(const unsigned char *text, size_t len)
 	putchar('\n');
 	cJSON_Delete(theirs);
 	free_all(&allocs);
+	free(exact);
 	free(allocs.ptrs);
 }
 
@@ -157,6 +173,8 @@ typedef struct Buf
 static void
 put(Buf *b, const void *s, size_t n)
 {
+	if (n == 0)
+		return;
 	if (b->len + n > b->cap)
 	{
 		b->cap = (b->len + n) * 2;
@@ -375,6 +393,8 @@ main(int argc, char **argv)
 				judge(mut.d, mut.len);
 			}
 		}
+		free(doc.d);
+		free(mut.d);
 		return 0;
 	}
 	for (int i = 1; i < argc; i++)
