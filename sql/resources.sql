@@ -34,34 +34,8 @@ CREATE FOREIGN TABLE annotation_tags (
   image_count bigint
 ) SERVER ma OPTIONS (resource 'tags');
 
--- The same data as local tables, built from the sample file
-CREATE TABLE local_projects AS
-SELECT (j->>'project_id')::bigint AS data_annotation_id,
-       j->>'project_name' AS project_name,
-       j->>'project_desc' AS project_desc,
-       (j->>'project_type')::int AS project_type,
-       to_timestamp((j->>'create_time')::bigint / 1000.0) AS create_time,
-       (j->>'version_num')::int AS version_num,
-       j->>'data_path' AS data_path,
-       jsonb_array_length(j->'images')::bigint AS image_count,
-       (SELECT count(*) FROM jsonb_array_elements(j->'images') i
-         WHERE jsonb_array_length(i->'tags') > 0) AS tagged_count,
-       (SELECT count(*) FROM jsonb_array_elements(j->'images') i
-         WHERE jsonb_array_length(i->'tags') = 0) AS untagged_count
-FROM sample_doc, jsonb_array_elements(doc->'jobs') AS j;
-CREATE TABLE local_versions AS
-SELECT (j->>'project_id')::bigint AS data_annotation_id,
-       v->>'version_id' AS version_id,
-       v->>'version_name' AS version_name,
-       v->>'version_desc' AS version_desc,
-       (v->>'file_count')::bigint AS file_count,
-       (v->>'status')::int AS status,
-       to_timestamp((v->>'create_time')::bigint / 1000.0) AS create_time
-FROM sample_doc, jsonb_array_elements(doc->'jobs') AS j,
-     jsonb_array_elements(j->'versions') AS v;
-CREATE TABLE local_tags AS
-SELECT data_annotation_id, tag_name, count(*) AS image_count
-FROM local_images WHERE tag_name IS NOT NULL GROUP BY 1, 2;
+-- The same data as local tables: local_projects, local_versions and
+-- local_tags, made by setup (test/sql/row_model.sql)
 
 ---------------------------------------------------------------- projects
 -- no job given: the listing, page by page; nothing else for the columns

@@ -82,29 +82,11 @@ BEGIN
   RETURN plan;
 END $$;
 
--- The sample dataset as a local table in the FDW's row model: one row per
--- (image, distinct tag), one row with a NULL tag for an untagged image.
-CREATE TABLE sample_doc AS SELECT pg_read_file(:'sample')::jsonb AS doc;
-CREATE TABLE local_images AS
-SELECT (j->>'project_id')::bigint AS data_annotation_id,
-       i->>'image_id' AS image_id,
-       i->>'image_name' AS image_name,
-       i->>'url' AS url,
-       (i->'size'->>0)::int AS width,
-       (i->'size'->>1)::int AS height,
-       t.tag AS tag_name,
-       coalesce((SELECT array_agg(x.tag ORDER BY x.first)
-                   FROM (SELECT coalesce(e->>'tag', e#>>'{}') AS tag, min(o) AS first
-                           FROM jsonb_array_elements(i->'tags') WITH ORDINALITY AS a(e, o)
-                          GROUP BY 1) x), '{}') AS tags,
-       i->'tags' AS annotations,
-       to_timestamp((i->>'create_time')::bigint / 1000.0) AS create_time
-FROM sample_doc,
-     jsonb_array_elements(doc->'jobs') AS j,
-     jsonb_array_elements(j->'images') AS i
-     LEFT JOIN LATERAL (
-       SELECT DISTINCT coalesce(e->>'tag', e#>>'{}') AS tag
-       FROM jsonb_array_elements(i->'tags') AS e) t ON true;
+-- The sample data as local tables in the FDW's row models (local_images,
+-- local_projects, local_versions, local_tags; shared with the differential
+-- suite)
+\set size_detection_only false
+\i test/sql/row_model.sql
 SELECT data_annotation_id, count(*) AS rows, count(DISTINCT image_id) AS images,
        count(*) FILTER (WHERE tag_name IS NULL) AS untagged
 FROM local_images GROUP BY 1 ORDER BY 1;
