@@ -27,11 +27,12 @@
  * that is never needed never fails the query.
  *
  * Ownership: MaCalls and their answers' bodies are palloc'd in the client's
- * context; the cJSON of a finished call is malloc'd and belongs to the call
- * until ma_client_take_json hands it over.  A reset callback on the client's
- * context cancels whatever is in flight and frees every cJSON, so an error,
- * a cancel or an early end of the scan leaves nothing in flight and nothing
- * allocated.
+ * context; the cJSON tree of a finished call lives in the call's own memory
+ * context (see ma_json_parse) and belongs to the call until
+ * ma_client_take_json hands that context over.  A reset callback on the
+ * client's context cancels whatever is in flight, and every tree goes with
+ * its context, so an error, a cancel or an early end of the scan leaves
+ * nothing in flight and nothing allocated.
  *
  * No credential ever reaches a message: errors name the endpoint's base URL
  * and the request's path and query, which carry none, and whatever they
@@ -223,8 +224,9 @@ arena_alloc(void *arg, size_t size)
  * Parse a JSON text into a tree that lives in "cxt", using at most
  * MA_MAX_PARSE_BYTES there (see json.c).  Returns NULL if it is not JSON
  * (*end where reading stopped), if the tree would take more (*too_big), or
- * if a string holds \u0000 (*nul).  Raises no PostgreSQL error but out of
- * memory in palloc's own sense.
+ * if a string holds \u0000 (*nul).  Out of memory (a block that cannot be
+ * mapped, a string that cannot be palloc'd) is an ERROR, as palloc's own:
+ * the part of the tree already read goes with "cxt".
  */
 cJSON *
 ma_json_parse(const char *text, int len, MemoryContext cxt,
@@ -238,6 +240,11 @@ ma_json_parse(const char *text, int len, MemoryContext cxt,
 	arena.cxt = cxt;
 	arena.limit = MA_MAX_PARSE_BYTES;
 	json = ma_json_read(text, len, arena_alloc, &arena, end, &status);
+	if (status == MA_JSON_NO_MEMORY && !arena.exceeded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Failed while reading an answer of %d bytes.", len)));
 	*too_big = arena.exceeded;
 	*nul = (status == MA_JSON_NUL);
 	if (arena.exceeded)
@@ -695,7 +702,7 @@ fail_call(MaCall *call, MaCallFailure failure)
 /*
  * Parse a 2xx answer: a JSON object whose is_success, if present, is true,
  * and for an images call, one whose project_id is the job asked for.
- * Returns the malloc'd cJSON, or NULL with *failure saying why.
+ * Returns the tree (in call->json_cxt), or NULL with *failure saying why.
  */
 static cJSON *
 parse_answer(MaClient *client, MaCall *call, MaCallFailure *failure)

@@ -59,7 +59,7 @@ typedef struct Reader
 	char	   *block_end;
 	int			depth;
 	MaJsonStatus status;
-	/* keys read so far, by length and first character: see read_key */
+	/* keys read so far, by length, first and last character: see read_key */
 	struct
 	{
 		const char *text;		/* in the answer: the key's characters */
